@@ -1,0 +1,110 @@
+using System.Collections.Frozen;
+using AiGateway.Providers;
+using AiGateway.Providers.AzureOpenAI;
+using AiGateway.Providers.Mock;
+using AiGateway.Providers.OpenAI;
+
+namespace AiGateway.Configuration;
+
+/// <summary>Turns validated options into the immutable <see cref="GatewayConfig"/> the hot path reads.</summary>
+internal static class GatewayConfigCompiler
+{
+    public static GatewayConfig Compile(GatewayOptions options, int version, Func<string, string?> readVariable)
+    {
+        var clusters = new Dictionary<string, UpstreamCluster>(StringComparer.Ordinal);
+        foreach (var (id, cluster) in options.Clusters)
+        {
+            var adapter = AdapterFor(cluster.Provider);
+            var (credential, problem) = ResolveCredential(cluster.ApiKey, readVariable);
+            if (cluster.ApiKey is null && !adapter.CredentialOptional && adapter.IsProxied)
+            {
+                problem = "no apiKey is configured";
+            }
+            clusters[id] = new UpstreamCluster
+            {
+                Id = id,
+                Adapter = adapter,
+                Credential = credential,
+                CredentialProblem = problem,
+                ApiVersion = cluster.ApiVersion,
+                Mock = cluster.Mock,
+                Options = cluster,
+            };
+        }
+
+        var models = new List<CatalogModel>(options.Models.Count);
+        foreach (var model in options.Models)
+        {
+            var deployments = model.Deployments.Select(d =>
+            {
+                var upstream = d.Model ?? model.Name;
+                return new Deployment
+                {
+                    Name = d.Name ?? $"{d.Cluster}/{upstream}",
+                    Cluster = clusters[d.Cluster],
+                    UpstreamModel = upstream,
+                    UpstreamModelJson = Deployment.EncodeJsonString(upstream),
+                    Weight = d.Weight,
+                };
+            }).ToArray();
+            models.Add(new CatalogModel
+            {
+                Name = model.Name,
+                Deployments = deployments,
+                OwnedBy = model.OwnedBy ?? deployments[0].Cluster.Adapter.Name,
+                ContextWindow = model.ContextWindow,
+                MaxOutputTokens = model.MaxOutputTokens,
+            });
+        }
+
+        var keys = options.Auth.Keys.ToFrozenDictionary(
+            k => k.Sha256.ToLowerInvariant(),
+            k => new GatewayKey { Name = k.Name, Team = k.Team, Models = new ModelMatcher(k.Models) },
+            StringComparer.Ordinal);
+
+        return new GatewayConfig
+        {
+            Version = version,
+            Models = models.ToFrozenDictionary(m => m.Name, StringComparer.Ordinal),
+            ModelList = models,
+            Clusters = clusters.ToFrozenDictionary(StringComparer.Ordinal),
+            KeysBySha256 = keys,
+            AllowAnonymous = options.Auth.AllowAnonymous,
+            MaxRequestBodyBytes = options.Limits.MaxRequestBodyBytes,
+        };
+    }
+
+    public static ProviderAdapter AdapterFor(string provider) => provider switch
+    {
+        "openai" => OpenAiAdapter.Instance,
+        "azure" => AzureOpenAiAdapter.Instance,
+        "mock" => MockAdapter.Instance,
+        _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "unknown provider"),
+    };
+
+    /// <summary>Resolves <c>env:NAME</c> or <c>file:/path</c>. The problem text names the reference, never a value.</summary>
+    internal static (string? Credential, string? Problem) ResolveCredential(string? reference, Func<string, string?> readVariable)
+    {
+        if (reference is null) return (null, null);
+        if (reference.StartsWith("env:", StringComparison.Ordinal))
+        {
+            var name = reference[4..];
+            var value = readVariable(name);
+            return string.IsNullOrWhiteSpace(value) ? (null, $"environment variable {name} is not set") : (value.Trim(), null);
+        }
+        if (reference.StartsWith("file:", StringComparison.Ordinal))
+        {
+            var path = reference[5..];
+            try
+            {
+                var value = File.ReadAllText(path).Trim();
+                return value.Length == 0 ? (null, $"credential file {path} is empty") : (value, null);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return (null, $"credential file {path} cannot be read");
+            }
+        }
+        return (null, "the credential reference is not env: or file:");
+    }
+}

@@ -1,0 +1,173 @@
+using System.Text.RegularExpressions;
+
+namespace AiGateway.Configuration;
+
+/// <summary>
+/// Validates <see cref="GatewayOptions"/> and reports every problem at once, each with the JSON path
+/// of the offending value in the config file (e.g. <c>models[2].deployments[0].cluster</c>).
+/// </summary>
+internal static partial class GatewayOptionsValidator
+{
+    public static readonly string[] Providers = ["openai", "azure", "mock"];
+
+    public const long MinBodyBytes = 1024;
+    public const long MaxBodyBytes = 256L * 1024 * 1024;
+
+    public static List<string> Validate(GatewayOptions options)
+    {
+        var errors = new List<string>();
+
+        foreach (var (id, cluster) in options.Clusters)
+        {
+            var path = $"clusters.{id}";
+            if (id == GatewayProxyConfigProvider.UnresolvedClusterId)
+            {
+                errors.Add($"{path}: the id '{id}' is reserved by the gateway.");
+            }
+            else if (!ClusterIdPattern().IsMatch(id))
+            {
+                errors.Add($"{path}: cluster ids may contain only letters, digits, '-', '_' and '.'.");
+            }
+            if (!Providers.Contains(cluster.Provider, StringComparer.Ordinal))
+            {
+                errors.Add($"{path}.provider: '{cluster.Provider}' is not a known provider; use one of {string.Join(", ", Providers)}.");
+                continue;
+            }
+            if (cluster.Provider == "mock")
+            {
+                if (cluster.Mock.FirstTokenDelayMs is < 0 or > 600_000) errors.Add($"{path}.mock.firstTokenDelayMs: must be between 0 and 600000.");
+                if (cluster.Mock.TokenDelayMs is < 0 or > 60_000) errors.Add($"{path}.mock.tokenDelayMs: must be between 0 and 60000.");
+                if (cluster.Mock.EmbeddingDimensions is < 1 or > 8192) errors.Add($"{path}.mock.embeddingDimensions: must be between 1 and 8192.");
+                continue;
+            }
+            if (cluster.Destinations.Count == 0)
+            {
+                errors.Add($"{path}.destinations: at least one destination is required.");
+            }
+            foreach (var (name, destination) in cluster.Destinations)
+            {
+                if (!Uri.TryCreate(destination.Address, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+                {
+                    errors.Add($"{path}.destinations.{name}.address: '{destination.Address}' is not an absolute http or https URL.");
+                }
+                else if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment) || !string.IsNullOrEmpty(uri.UserInfo))
+                {
+                    errors.Add($"{path}.destinations.{name}.address: a base URL must not carry a query, fragment or user info.");
+                }
+            }
+            if (cluster.ApiKey is { } apiKey && !apiKey.StartsWith("env:", StringComparison.Ordinal) && !apiKey.StartsWith("file:", StringComparison.Ordinal))
+            {
+                // Never echo the value: it may be a pasted secret.
+                errors.Add($"{path}.apiKey: must be a reference 'env:VARIABLE' or 'file:/path'; literal keys are not allowed in config files.");
+            }
+            else if (cluster.ApiKey is { Length: <= 5 })
+            {
+                errors.Add($"{path}.apiKey: the reference names no variable or file.");
+            }
+            if (cluster.ActivityTimeout is { } timeout && (timeout <= TimeSpan.Zero || timeout > TimeSpan.FromHours(1)))
+            {
+                errors.Add($"{path}.activityTimeout: must be between 00:00:00.001 and 01:00:00.");
+            }
+        }
+
+        if (options.Models.Count == 0)
+        {
+            errors.Add("models: at least one model is required.");
+        }
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Models.Count; i++)
+        {
+            var model = options.Models[i];
+            var path = $"models[{i}]";
+            if (string.IsNullOrWhiteSpace(model.Name) || model.Name.Length > 256 || model.Name.Any(char.IsControl))
+            {
+                errors.Add($"{path}.name: a model needs a name of 1 to 256 printable characters.");
+            }
+            else if (!names.Add(model.Name))
+            {
+                errors.Add($"{path}.name: '{model.Name}' is defined more than once.");
+            }
+            if (model.ContextWindow is <= 0) errors.Add($"{path}.contextWindow: must be positive.");
+            if (model.MaxOutputTokens is <= 0) errors.Add($"{path}.maxOutputTokens: must be positive.");
+            if (model.Deployments.Count == 0)
+            {
+                errors.Add($"{path}.deployments: at least one deployment is required.");
+            }
+            var totalWeight = 0;
+            for (var j = 0; j < model.Deployments.Count; j++)
+            {
+                var deployment = model.Deployments[j];
+                var dpath = $"{path}.deployments[{j}]";
+                if (!options.Clusters.ContainsKey(deployment.Cluster))
+                {
+                    errors.Add($"{dpath}.cluster: cluster '{deployment.Cluster}' is not defined under clusters.");
+                }
+                if (deployment.Weight is < 0 or > 1_000_000)
+                {
+                    errors.Add($"{dpath}.weight: must be between 0 and 1000000.");
+                }
+                else
+                {
+                    totalWeight += deployment.Weight;
+                }
+                if (deployment.Model is { } upstream && (upstream.Length == 0 || upstream.Length > 256))
+                {
+                    errors.Add($"{dpath}.model: must be 1 to 256 characters.");
+                }
+            }
+            if (model.Deployments.Count > 0 && totalWeight == 0)
+            {
+                errors.Add($"{path}.deployments: at least one deployment needs a weight above 0.");
+            }
+        }
+
+        var keyNames = new HashSet<string>(StringComparer.Ordinal);
+        var hashes = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Auth.Keys.Count; i++)
+        {
+            var key = options.Auth.Keys[i];
+            var path = $"auth.keys[{i}]";
+            if (string.IsNullOrWhiteSpace(key.Name))
+            {
+                errors.Add($"{path}.name: every key needs a name.");
+            }
+            else if (!keyNames.Add(key.Name))
+            {
+                errors.Add($"{path}.name: '{key.Name}' is used by more than one key.");
+            }
+            if (!Sha256Pattern().IsMatch(key.Sha256))
+            {
+                errors.Add($"{path}.sha256: must be 64 hexadecimal characters (printf %s KEY | sha256sum).");
+            }
+            else if (!hashes.Add(key.Sha256.ToLowerInvariant()))
+            {
+                errors.Add($"{path}.sha256: the same key is listed more than once.");
+            }
+            for (var j = 0; j < key.Models.Count; j++)
+            {
+                var pattern = key.Models[j];
+                if (string.IsNullOrEmpty(pattern))
+                {
+                    errors.Add($"{path}.models[{j}]: must not be empty.");
+                }
+                else if (!pattern.EndsWith('*') && !names.Contains(pattern))
+                {
+                    errors.Add($"{path}.models[{j}]: model '{pattern}' is not in the catalog.");
+                }
+            }
+        }
+
+        if (options.Limits.MaxRequestBodyBytes is < MinBodyBytes or > MaxBodyBytes)
+        {
+            errors.Add($"limits.maxRequestBodyBytes: must be between {MinBodyBytes} and {MaxBodyBytes}.");
+        }
+
+        return errors;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
+    private static partial Regex ClusterIdPattern();
+
+    [GeneratedRegex("^[0-9a-fA-F]{64}$")]
+    private static partial Regex Sha256Pattern();
+}

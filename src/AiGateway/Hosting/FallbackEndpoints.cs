@@ -1,0 +1,35 @@
+using AiGateway.Protocol;
+
+namespace AiGateway.Hosting;
+
+/// <summary>OpenAI-shaped 404 for unknown paths and 405 for known paths called with the wrong method.</summary>
+internal static class FallbackEndpoints
+{
+    private static readonly Dictionary<string, string> KnownPaths = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["/v1/chat/completions"] = "POST",
+        ["/v1/completions"] = "POST",
+        ["/v1/embeddings"] = "POST",
+        ["/v1/models"] = "GET",
+    };
+
+    public static IEndpointRouteBuilder MapOpenAiFallbacks(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapFallback("{**path}", HandleAsync);
+        return endpoints;
+    }
+
+    private static Task HandleAsync(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "/";
+        var trimmed = path.Length > 1 ? path.TrimEnd('/') : path;
+        var allowed = KnownPaths.GetValueOrDefault(trimmed)
+            ?? (trimmed.StartsWith("/v1/models/", StringComparison.OrdinalIgnoreCase) ? "GET" : null);
+        if (allowed is not null && !HttpMethods.Equals(context.Request.Method, allowed))
+        {
+            context.Response.Headers.Allow = allowed;
+            return OpenAiError.WriteAsync(context, 405, $"Method {context.Request.Method} is not allowed on {OpenAiError.Echo(trimmed)}; use {allowed}.", OpenAiError.InvalidRequest, null, "method_not_allowed");
+        }
+        return OpenAiError.WriteAsync(context, 404, $"Invalid URL ({context.Request.Method} {OpenAiError.Echo(path)}).", OpenAiError.InvalidRequest, null, "unknown_url");
+    }
+}

@@ -1,0 +1,120 @@
+using AiGateway.Auth;
+using AiGateway.Configuration;
+using AiGateway.Pipeline;
+using AiGateway.Providers.Mock;
+using AiGateway.Transforms;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Yarp.ReverseProxy.Configuration;
+
+namespace AiGateway.Hosting;
+
+/// <summary>Registration and the request pipeline of the gateway. Registration only registers; the order lives in <see cref="UseAiGateway"/>.</summary>
+internal static class GatewayHostExtensions
+{
+    public const string ConfigPathKey = "AIGATEWAY_CONFIG";
+    public const string ConfigPollKey = "AIGATEWAY_CONFIG_POLL";
+    public const string DevKeyKey = "AIGATEWAY_DEV_KEY";
+    public const string DefaultConfigPath = "config/gateway.json";
+
+    /// <summary>Adds the gateway's config file (<c>AIGATEWAY_CONFIG</c> or <c>config/gateway.json</c>) as a reloadable source.</summary>
+    public static WebApplicationBuilder AddGatewayConfigFile(this WebApplicationBuilder builder)
+    {
+        var configured = builder.Configuration[ConfigPathKey];
+        var path = configured is not null ? Path.GetFullPath(configured) : FindDefaultConfig();
+        if (!File.Exists(path))
+        {
+            throw new GatewayConfigException([$"{path}: the config file does not exist. Set {ConfigPathKey} to its path, or run from the directory that holds {DefaultConfigPath}."]);
+        }
+        var poll = bool.TryParse(builder.Configuration[ConfigPollKey], out var p) && p;
+        var source = GatewayConfigFileSource.Create(path, poll);
+
+        // Insert before the environment-variable and command-line sources so AiGateway__… overrides still win.
+        var sources = builder.Configuration.Sources;
+        var index = sources.ToList().FindIndex(s => s is Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationSource);
+        if (index < 0) index = sources.Count;
+        sources.Insert(index, source);
+        return builder;
+    }
+
+    /// <summary>
+    /// <c>config/gateway.json</c> in the working directory or the nearest parent that has one, so both
+    /// the container (<c>/app</c>) and <c>dotnet run --project src/AiGateway</c> (which runs in the
+    /// project folder) find the repository's config.
+    /// </summary>
+    private static string FindDefaultConfig()
+    {
+        for (var directory = new DirectoryInfo(Environment.CurrentDirectory); directory is not null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, DefaultConfigPath);
+            if (File.Exists(candidate)) return candidate;
+        }
+        return Path.GetFullPath(DefaultConfigPath);
+    }
+
+    public static WebApplicationBuilder AddAiGateway(this WebApplicationBuilder builder)
+    {
+        builder.AddGatewayConfigFile();
+        var services = builder.Services;
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<GatewayConfigStore>();
+        services.AddSingleton<MockResponder>();
+        services.AddSingleton(sp =>
+        {
+            var configured = builder.Configuration[DevKeyKey];
+            var value = !string.IsNullOrWhiteSpace(configured) ? configured.Trim()
+                : builder.Environment.IsDevelopment() ? DevelopmentKey.Generate() : null;
+            return new DevelopmentKey(value);
+        });
+
+        services.AddAuthentication(GatewayKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, GatewayKeyAuthenticationHandler>(GatewayKeyAuthenticationHandler.SchemeName, null)
+            .AddScheme<AuthenticationSchemeOptions, AdminAuthenticationHandler>(AdminAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .SetDefaultPolicy(new AuthorizationPolicyBuilder(GatewayKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build())
+            .AddPolicy(AdminEndpoints.Policy, policy => policy.AddAuthenticationSchemes(AdminAuthenticationHandler.SchemeName).RequireRole("admin"));
+
+        services.AddSingleton<GatewayProxyConfigProvider>();
+        services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayProxyConfigProvider>());
+        services.AddReverseProxy().AddTransforms<ProviderTransformProvider>();
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // Bodies are bounded per request by the gateway's own (hot-reloadable) limit.
+            kestrel.Limits.MaxRequestBodySize = GatewayOptionsValidator.MaxBodyBytes;
+        });
+        return builder;
+    }
+
+    public static WebApplication UseAiGateway(this WebApplication app)
+    {
+        // Fail fast: build the config now so a bad file stops start-up with every error listed.
+        app.Services.GetRequiredService<GatewayConfigStore>();
+        var devKey = app.Services.GetRequiredService<DevelopmentKey>();
+        if (devKey.Value is not null && app.Services.GetRequiredService<GatewayConfigStore>().Current.KeysBySha256.Count == 0)
+        {
+            // Printed for the person starting the gateway, deliberately not logged: logs never carry keys.
+            Console.WriteLine($"AiGateway: no keys configured; development key for this process: {devKey.Value}");
+        }
+
+        app.UseMiddleware<ErrorHandlingMiddleware>();      // one OpenAI-shaped error writer for everything below
+        app.UseMiddleware<CorrelationMiddleware>();        // x-request-id accepted or generated, returned on every response
+        app.UseRouting();
+        app.UseAuthentication();                            // gateway keys (hashed) and the admin key
+        app.UseAuthorization();
+
+        app.MapHealth();                                    // /healthz, /readyz
+        app.MapModels();                                    // /v1/models from the catalog
+        app.MapAdmin();                                     // /admin/v1/*, admin key only
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseMiddleware<ModelResolutionMiddleware>(); // parse body once → model → deployment → cluster; mock answered here
+            proxy.UseLoadBalancing();                         // YARP picks a destination within the cluster
+            proxy.UsePassiveHealthChecks();
+        });
+        app.MapOpenAiFallbacks();                           // OpenAI-shaped 404 / 405
+        return app;
+    }
+}

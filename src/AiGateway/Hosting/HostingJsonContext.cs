@@ -1,0 +1,9 @@
+using System.Text.Json.Serialization;
+
+namespace AiGateway.Hosting;
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(ReadyStatus))]
+[JsonSerializable(typeof(ConfigStatus))]
+[JsonSerializable(typeof(AdminError))]
+internal sealed partial class HostingJsonContext : JsonSerializerContext;

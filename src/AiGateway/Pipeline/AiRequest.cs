@@ -1,0 +1,30 @@
+using AiGateway.Auth;
+using AiGateway.Configuration;
+using AiGateway.Protocol;
+
+namespace AiGateway.Pipeline;
+
+/// <summary>
+/// The per-request state every pipeline step reads and writes, so the body is read and parsed once.
+/// Stored as an HttpContext feature.
+/// </summary>
+internal sealed class AiRequest
+{
+    public required AiOperation Operation { get; init; }
+    public required GatewayConfig Config { get; init; }
+    public required GatewayCaller Caller { get; init; }
+
+    /// <summary>The client's body as received.</summary>
+    public required ReadOnlyMemory<byte> Body { get; init; }
+
+    public required ScannedRequest Scanned { get; init; }
+    public required CatalogModel Model { get; init; }
+
+    /// <summary>The deployment chosen for the current attempt.</summary>
+    public Deployment? Deployment { get; set; }
+
+    /// <summary>The body sent to the current deployment.</summary>
+    public ReadOnlyMemory<byte> UpstreamBody { get; set; }
+
+    public string RequestId { get; init; } = "";
+}

@@ -1,0 +1,175 @@
+using System.Text.Json;
+
+namespace AiGateway.Protocol;
+
+/// <summary>What the gateway needs from a request body, read in one forward pass without building a DOM.</summary>
+internal readonly record struct ScannedRequest(
+    string Model,
+    int ModelStart,
+    int ModelLength,
+    bool Stream,
+    bool IncludeUsage,
+    int? MaxTokens);
+
+/// <summary>A client error found while scanning: always a 400 with the offending parameter named.</summary>
+internal readonly record struct ScanError(string Message, string? Param);
+
+/// <summary>
+/// Scans an OpenAI request body once with <see cref="Utf8JsonReader"/>: validates that it is one JSON
+/// object and records the top-level fields routing needs, plus where the <c>model</c> token sits so it
+/// can be replaced by a byte splice instead of a re-serialization.
+/// </summary>
+internal static class RequestScanner
+{
+    private static ReadOnlySpan<byte> ModelProperty => "model"u8;
+    private static ReadOnlySpan<byte> StreamProperty => "stream"u8;
+    private static ReadOnlySpan<byte> StreamOptionsProperty => "stream_options"u8;
+    private static ReadOnlySpan<byte> IncludeUsageProperty => "include_usage"u8;
+    private static ReadOnlySpan<byte> MaxTokensProperty => "max_tokens"u8;
+    private static ReadOnlySpan<byte> MaxCompletionTokensProperty => "max_completion_tokens"u8;
+
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 128 };
+
+    public static bool TryScan(ReadOnlySpan<byte> body, out ScannedRequest request, out ScanError error)
+    {
+        request = default;
+        error = default;
+        string? model = null;
+        int modelStart = 0, modelLength = 0;
+        bool stream = false, includeUsage = false;
+        int? maxTokens = null;
+
+        try
+        {
+            var reader = new Utf8JsonReader(body, ReaderOptions);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                error = new("The request body must be a JSON object.", null);
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals(ModelProperty))
+                {
+                    if (model is not null)
+                    {
+                        // Two "model" members would let the gateway authorize one model while the upstream serves another.
+                        error = new("The 'model' parameter appears more than once.", "model");
+                        return false;
+                    }
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        error = new("The 'model' parameter must be a string.", "model");
+                        return false;
+                    }
+                    model = reader.GetString()!;
+                    modelStart = (int)reader.TokenStartIndex;
+                    modelLength = (int)reader.BytesConsumed - modelStart;
+                }
+                else if (reader.ValueTextEquals(StreamProperty))
+                {
+                    reader.Read();
+                    switch (reader.TokenType)
+                    {
+                        case JsonTokenType.True: stream = true; break;
+                        case JsonTokenType.False or JsonTokenType.Null: stream = false; break;
+                        default:
+                            error = new("The 'stream' parameter must be a boolean.", "stream");
+                            return false;
+                    }
+                }
+                else if (reader.ValueTextEquals(StreamOptionsProperty))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        includeUsage = ReadIncludeUsage(ref reader, out var ok);
+                        if (!ok)
+                        {
+                            error = new("The 'stream_options.include_usage' parameter must be a boolean.", "stream_options.include_usage");
+                            return false;
+                        }
+                    }
+                    else if (reader.TokenType != JsonTokenType.Null)
+                    {
+                        error = new("The 'stream_options' parameter must be an object.", "stream_options");
+                        return false;
+                    }
+                }
+                else if (reader.ValueTextEquals(MaxTokensProperty) || reader.ValueTextEquals(MaxCompletionTokensProperty))
+                {
+                    var param = reader.ValueTextEquals(MaxTokensProperty) ? "max_tokens" : "max_completion_tokens";
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value) && value > 0)
+                    {
+                        // max_completion_tokens supersedes the deprecated max_tokens when both are sent.
+                        if (maxTokens is null || param == "max_completion_tokens") maxTokens = value;
+                    }
+                    else if (reader.TokenType != JsonTokenType.Null)
+                    {
+                        error = new($"The '{param}' parameter must be a positive integer.", param);
+                        return false;
+                    }
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            // Reading on past the closing brace rejects trailing content.
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+            {
+                error = new("The request body must be a single JSON object.", null);
+                return false;
+            }
+        }
+        catch (JsonException e)
+        {
+            error = new($"We could not parse the JSON body of your request: {Describe(e)}", null);
+            return false;
+        }
+
+        if (model is null)
+        {
+            error = new("You must provide a model parameter.", "model");
+            return false;
+        }
+        if (model.Length == 0)
+        {
+            error = new("The 'model' parameter must not be empty.", "model");
+            return false;
+        }
+
+        request = new ScannedRequest(model, modelStart, modelLength, stream, includeUsage, maxTokens);
+        return true;
+    }
+
+    private static bool ReadIncludeUsage(ref Utf8JsonReader reader, out bool ok)
+    {
+        ok = true;
+        var include = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isIncludeUsage = reader.ValueTextEquals(IncludeUsageProperty);
+            reader.Read();
+            if (isIncludeUsage)
+            {
+                if (reader.TokenType is JsonTokenType.True) include = true;
+                else if (reader.TokenType is not (JsonTokenType.False or JsonTokenType.Null)) ok = false;
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+        return include;
+    }
+
+    // JsonException messages name a line and byte position, never the payload itself; keep just that part.
+    private static string Describe(JsonException e) =>
+        e.LineNumber is { } line ? $"invalid JSON at line {line + 1}, position {e.BytePositionInLine + 1}." : "invalid JSON.";
+}

@@ -1,0 +1,133 @@
+using System.Text;
+using System.Text.Json;
+using AiGateway.Protocol;
+
+namespace AiGateway.Providers.Mock;
+
+/// <summary>What the mock needs from a request; malformed shapes raise <see cref="FormatException"/> with <c>Source</c> set to the parameter.</summary>
+internal sealed class MockInput
+{
+    public string Text { get; private init; } = "";
+    public List<string> Inputs { get; private init; } = [];
+    public int PromptTokens { get; private init; }
+    public int? Dimensions { get; private init; }
+    public bool Base64 { get; private init; }
+
+    public static MockInput Parse(ReadOnlySpan<byte> body, AiOperation operation)
+    {
+        var reader = new Utf8JsonReader(body);
+        using var document = JsonDocument.ParseValue(ref reader);
+        var root = document.RootElement;
+        return operation switch
+        {
+            AiOperation.ChatCompletions => ParseChat(root),
+            AiOperation.Completions => ParseCompletion(root),
+            _ => ParseEmbeddings(root),
+        };
+    }
+
+    private static MockInput ParseChat(JsonElement root)
+    {
+        if (!root.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
+        {
+            throw Error("'messages' must be a non-empty array.", "messages");
+        }
+
+        var lastUser = "";
+        var promptTokens = 3;
+        var index = 0;
+        foreach (var message in messages.EnumerateArray())
+        {
+            if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String)
+            {
+                throw Error($"messages[{index}] must be an object with a string 'role'.", $"messages[{index}].role");
+            }
+            var text = message.TryGetProperty("content", out var content) ? ContentText(content, index) : "";
+            promptTokens += 4 + Estimate(text);
+            if (role.ValueEquals("user"u8)) lastUser = text;
+            index++;
+        }
+        return new MockInput { Text = lastUser, PromptTokens = promptTokens };
+    }
+
+    private static string ContentText(JsonElement content, int index)
+    {
+        switch (content.ValueKind)
+        {
+            case JsonValueKind.String:
+                return content.GetString()!;
+            case JsonValueKind.Null:
+                return "";
+            case JsonValueKind.Array:
+                var text = new StringBuilder();
+                foreach (var part in content.EnumerateArray())
+                {
+                    if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var type) && type.ValueEquals("text"u8)
+                        && part.TryGetProperty("text", out var value) && value.ValueKind == JsonValueKind.String)
+                    {
+                        if (text.Length > 0) text.Append(' ');
+                        text.Append(value.GetString());
+                    }
+                }
+                return text.ToString();
+            default:
+                throw Error($"messages[{index}].content must be a string or an array of content parts.", $"messages[{index}].content");
+        }
+    }
+
+    private static MockInput ParseCompletion(JsonElement root)
+    {
+        if (!root.TryGetProperty("prompt", out var prompt))
+        {
+            throw Error("'prompt' is required.", "prompt");
+        }
+        var text = prompt.ValueKind switch
+        {
+            JsonValueKind.String => prompt.GetString()!,
+            JsonValueKind.Array when prompt.GetArrayLength() > 0 && prompt[0].ValueKind == JsonValueKind.String => prompt[0].GetString()!,
+            _ => throw Error("'prompt' must be a string or an array of strings.", "prompt"),
+        };
+        return new MockInput { Text = text, PromptTokens = Estimate(text) };
+    }
+
+    private static MockInput ParseEmbeddings(JsonElement root)
+    {
+        if (!root.TryGetProperty("input", out var input))
+        {
+            throw Error("'input' is required.", "input");
+        }
+        var inputs = new List<string>();
+        switch (input.ValueKind)
+        {
+            case JsonValueKind.String:
+                inputs.Add(input.GetString()!);
+                break;
+            case JsonValueKind.Array when input.GetArrayLength() > 0:
+                foreach (var item in input.EnumerateArray())
+                {
+                    // Token arrays are accepted like OpenAI does; the mock embeds their text form.
+                    inputs.Add(item.ValueKind == JsonValueKind.String ? item.GetString()! : item.GetRawText());
+                }
+                break;
+            default:
+                throw Error("'input' must be a non-empty string or array.", "input");
+        }
+
+        int? dimensions = null;
+        if (root.TryGetProperty("dimensions", out var dims) && dims.ValueKind != JsonValueKind.Null)
+        {
+            if (dims.ValueKind != JsonValueKind.Number || !dims.TryGetInt32(out var d) || d is < 1 or > 8192)
+            {
+                throw Error("'dimensions' must be an integer between 1 and 8192.", "dimensions");
+            }
+            dimensions = d;
+        }
+        var base64 = root.TryGetProperty("encoding_format", out var format) && format.ValueKind == JsonValueKind.String && format.ValueEquals("base64"u8);
+        return new MockInput { Inputs = inputs, Dimensions = dimensions, Base64 = base64, PromptTokens = inputs.Sum(Estimate) };
+    }
+
+    /// <summary>About four characters a token, the usual rule of thumb for English.</summary>
+    private static int Estimate(string text) => text.Length == 0 ? 0 : Math.Max(1, (text.Length + 3) / 4);
+
+    private static FormatException Error(string message, string param) => new(message) { Source = param };
+}

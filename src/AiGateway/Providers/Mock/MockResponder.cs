@@ -1,0 +1,290 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using AiGateway.Pipeline;
+using AiGateway.Protocol;
+
+namespace AiGateway.Providers.Mock;
+
+/// <summary>
+/// Answers requests for <c>mock</c> deployments in-process, in the exact OpenAI wire format: chat and
+/// completions echo the last user message (streamed word by word when asked), embeddings return
+/// deterministic unit vectors. Usage is reported like a real provider's. For demos, tests and
+/// benchmarks of the gateway alone.
+/// </summary>
+internal sealed class MockResponder(TimeProvider time)
+{
+    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
+    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
+    private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
+
+    public async Task RespondAsync(HttpContext context, AiRequest request)
+    {
+        MockInput input;
+        try
+        {
+            input = MockInput.Parse(request.Body.Span, request.Operation);
+        }
+        catch (FormatException e)
+        {
+            await OpenAiError.WriteAsync(context, 400, e.Message, OpenAiError.InvalidRequest, e.Source);
+            return;
+        }
+
+        switch (request.Operation)
+        {
+            case AiOperation.Embeddings:
+                await WriteEmbeddingsAsync(context, request, input);
+                break;
+            default:
+                if (request.Scanned.Stream)
+                    await StreamAsync(context, request, input);
+                else
+                    await WriteCompletionAsync(context, request, input);
+                break;
+        }
+    }
+
+    private async Task WriteCompletionAsync(HttpContext context, AiRequest request, MockInput input)
+    {
+        var delay = request.Deployment!.Cluster.Mock;
+        if (delay.FirstTokenDelayMs > 0) await Task.Delay(TimeSpan.FromMilliseconds(delay.FirstTokenDelayMs), time, context.RequestAborted);
+
+        var words = Words(input.Text, request.Scanned.MaxTokens);
+        var text = string.Concat(words);
+        var buffer = new ArrayBufferWriter<byte>(512 + text.Length);
+        using (var writer = new Utf8JsonWriter(buffer, OpenAiError.WriterOptions))
+        {
+            var chat = request.Operation == AiOperation.ChatCompletions;
+            writer.WriteStartObject();
+            writer.WriteString("id", NewId(chat ? "chatcmpl-" : "cmpl-"));
+            writer.WriteString("object", chat ? "chat.completion" : "text_completion");
+            writer.WriteNumber("created", time.GetUtcNow().ToUnixTimeSeconds());
+            writer.WriteString("model", request.Deployment.UpstreamModel);
+            writer.WriteStartArray("choices");
+            writer.WriteStartObject();
+            writer.WriteNumber("index", 0);
+            if (chat)
+            {
+                writer.WriteStartObject("message");
+                writer.WriteString("role", "assistant");
+                writer.WriteString("content", text);
+                writer.WriteNull("refusal");
+                writer.WriteEndObject();
+            }
+            else
+            {
+                writer.WriteString("text", text);
+            }
+            writer.WriteNull("logprobs");
+            writer.WriteString("finish_reason", FinishReason(words, request.Scanned.MaxTokens));
+            writer.WriteEndObject();
+            writer.WriteEndArray();
+            WriteUsage(writer, input.PromptTokens, words.Count);
+            writer.WriteString("system_fingerprint", "fp_aigw_mock");
+            writer.WriteEndObject();
+        }
+
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = buffer.WrittenCount;
+        await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
+    }
+
+    private async Task StreamAsync(HttpContext context, AiRequest request, MockInput input)
+    {
+        var options = request.Deployment!.Cluster.Mock;
+        var chat = request.Operation == AiOperation.ChatCompletions;
+        var id = NewId(chat ? "chatcmpl-" : "cmpl-");
+        var created = time.GetUtcNow().ToUnixTimeSeconds();
+        var model = request.Deployment.UpstreamModel;
+        var words = Words(input.Text, request.Scanned.MaxTokens);
+        var response = context.Response;
+        var ct = context.RequestAborted;
+
+        response.StatusCode = 200;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        await response.StartAsync(ct);
+
+        if (options.FirstTokenDelayMs > 0) await Task.Delay(TimeSpan.FromMilliseconds(options.FirstTokenDelayMs), time, ct);
+
+        var buffer = new ArrayBufferWriter<byte>(512);
+        if (chat)
+        {
+            await WriteEventAsync(response, buffer, w => WriteChunk(w, id, created, model, chat, role: true, content: "", finish: null), ct);
+        }
+        for (var i = 0; i < words.Count; i++)
+        {
+            if (i > 0 && options.TokenDelayMs > 0) await Task.Delay(TimeSpan.FromMilliseconds(options.TokenDelayMs), time, ct);
+            var word = words[i];
+            await WriteEventAsync(response, buffer, w => WriteChunk(w, id, created, model, chat, role: false, content: word, finish: null), ct);
+        }
+        var finish = FinishReason(words, request.Scanned.MaxTokens);
+        await WriteEventAsync(response, buffer, w => WriteChunk(w, id, created, model, chat, role: false, content: chat ? null : "", finish: finish), ct);
+        if (request.Scanned.IncludeUsage)
+        {
+            await WriteEventAsync(response, buffer, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("id", id);
+                w.WriteString("object", chat ? "chat.completion.chunk" : "text_completion");
+                w.WriteNumber("created", created);
+                w.WriteString("model", model);
+                w.WriteStartArray("choices");
+                w.WriteEndArray();
+                WriteUsage(w, input.PromptTokens, words.Count);
+                w.WriteEndObject();
+            }, ct);
+        }
+        await response.Body.WriteAsync(Done, ct);
+        await response.Body.FlushAsync(ct);
+    }
+
+    private static async Task WriteEventAsync(HttpResponse response, ArrayBufferWriter<byte> buffer, Action<Utf8JsonWriter> write, CancellationToken ct)
+    {
+        buffer.ResetWrittenCount();
+        buffer.Write(DataPrefix);
+        using (var writer = new Utf8JsonWriter(buffer, OpenAiError.WriterOptions))
+        {
+            write(writer);
+        }
+        buffer.Write(EventEnd);
+        await response.Body.WriteAsync(buffer.WrittenMemory, ct);
+        await response.Body.FlushAsync(ct);
+    }
+
+    private static void WriteChunk(Utf8JsonWriter w, string id, long created, string model, bool chat, bool role, string? content, string? finish)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", id);
+        w.WriteString("object", chat ? "chat.completion.chunk" : "text_completion");
+        w.WriteNumber("created", created);
+        w.WriteString("model", model);
+        w.WriteString("system_fingerprint", "fp_aigw_mock");
+        w.WriteStartArray("choices");
+        w.WriteStartObject();
+        w.WriteNumber("index", 0);
+        if (chat)
+        {
+            w.WriteStartObject("delta");
+            if (role) w.WriteString("role", "assistant");
+            if (content is not null) w.WriteString("content", content);
+            w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteString("text", content ?? "");
+        }
+        w.WriteNull("logprobs");
+        if (finish is null) w.WriteNull("finish_reason"); else w.WriteString("finish_reason", finish);
+        w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private async Task WriteEmbeddingsAsync(HttpContext context, AiRequest request, MockInput input)
+    {
+        var dimensions = input.Dimensions ?? request.Deployment!.Cluster.Mock.EmbeddingDimensions;
+        var buffer = new ArrayBufferWriter<byte>(256 + input.Inputs.Count * dimensions * 12);
+        using (var writer = new Utf8JsonWriter(buffer, OpenAiError.WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("object", "list");
+            writer.WriteStartArray("data");
+            for (var i = 0; i < input.Inputs.Count; i++)
+            {
+                var vector = Embed(input.Inputs[i], dimensions);
+                writer.WriteStartObject();
+                writer.WriteString("object", "embedding");
+                writer.WriteNumber("index", i);
+                if (input.Base64)
+                {
+                    var bytes = new byte[vector.Length * 4];
+                    for (var j = 0; j < vector.Length; j++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(j * 4), vector[j]);
+                    writer.WriteBase64String("embedding", bytes);
+                }
+                else
+                {
+                    writer.WriteStartArray("embedding");
+                    foreach (var value in vector) writer.WriteNumberValue(value);
+                    writer.WriteEndArray();
+                }
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteString("model", request.Deployment!.UpstreamModel);
+            writer.WriteStartObject("usage");
+            writer.WriteNumber("prompt_tokens", input.PromptTokens);
+            writer.WriteNumber("total_tokens", input.PromptTokens);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = buffer.WrittenCount;
+        await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
+    }
+
+    private static void WriteUsage(Utf8JsonWriter writer, int promptTokens, int completionTokens)
+    {
+        writer.WriteStartObject("usage");
+        writer.WriteNumber("prompt_tokens", promptTokens);
+        writer.WriteNumber("completion_tokens", completionTokens);
+        writer.WriteNumber("total_tokens", promptTokens + completionTokens);
+        writer.WriteStartObject("prompt_tokens_details");
+        writer.WriteNumber("cached_tokens", 0);
+        writer.WriteEndObject();
+        writer.WriteStartObject("completion_tokens_details");
+        writer.WriteNumber("reasoning_tokens", 0);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The echo split into word pieces, each with its leading space, like a tokenizer's output; cut at max_tokens.</summary>
+    internal static List<string> Words(string text, int? maxTokens)
+    {
+        var words = new List<string>();
+        var start = 0;
+        for (var i = 1; i <= text.Length; i++)
+        {
+            if (i == text.Length || (char.IsWhiteSpace(text[i]) && !char.IsWhiteSpace(text[i - 1])))
+            {
+                words.Add(text[start..i]);
+                start = i;
+                if (maxTokens is { } max && words.Count >= max) break;
+            }
+        }
+        return words;
+    }
+
+    private static string FinishReason(List<string> words, int? maxTokens) =>
+        maxTokens is { } max && words.Count >= max ? "length" : "stop";
+
+    private static float[] Embed(string text, int dimensions)
+    {
+        // Deterministic: the same input always gets the same unit vector.
+        var vector = new float[dimensions];
+        Span<byte> block = stackalloc byte[32];
+        var seed = SHA256.HashData(Encoding.UTF8.GetBytes(text));
+        double norm = 0;
+        for (var i = 0; i < dimensions; i++)
+        {
+            if (i % 8 == 0)
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(seed, i);
+                SHA256.HashData(seed, block);
+            }
+            var value = (BinaryPrimitives.ReadInt32LittleEndian(block.Slice(i % 8 * 4, 4)) / (float)int.MaxValue);
+            vector[i] = value;
+            norm += value * value;
+        }
+        var scale = (float)(1 / Math.Sqrt(norm == 0 ? 1 : norm));
+        for (var i = 0; i < dimensions; i++) vector[i] *= scale;
+        return vector;
+    }
+
+    private static string NewId(string prefix) => prefix + "mock" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+}

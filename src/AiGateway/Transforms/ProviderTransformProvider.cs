@@ -1,0 +1,154 @@
+using System.Text.Json;
+using AiGateway.Auth;
+using AiGateway.Pipeline;
+using AiGateway.Protocol;
+using Microsoft.Net.Http.Headers;
+using Yarp.ReverseProxy.Transforms;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace AiGateway.Transforms;
+
+/// <summary>
+/// The YARP transforms of every gateway route. Request: the provider adapter sets path, query and
+/// credential; the client's credentials never leave; the request id goes upstream. Response: upstream
+/// errors reach the client in the OpenAI error shape, without provider credentials or URLs.
+/// </summary>
+internal sealed class ProviderTransformProvider : ITransformProvider
+{
+    public const string RequestIdHeader = "x-request-id";
+    private const string UpstreamRequestIdHeader = "x-upstream-request-id";
+
+    /// <summary>Largest upstream error body inspected; larger bodies are replaced by a generic error.</summary>
+    private const int MaxErrorBody = 64 * 1024;
+
+    public void ValidateRoute(TransformRouteValidationContext context) { }
+
+    public void ValidateCluster(TransformClusterValidationContext context) { }
+
+    public void Apply(TransformBuilderContext context)
+    {
+        // X-Forwarded-* would tell third-party providers the client's address; the gateway is the client.
+        context.UseDefaultForwarders = false;
+        context.AddRequestTransform(TransformRequest);
+        context.AddResponseTransform(TransformResponse);
+    }
+
+    private static ValueTask TransformRequest(RequestTransformContext context)
+    {
+        foreach (var header in CredentialHeaders.Client)
+        {
+            RequestTransform.RemoveHeader(context, header);
+        }
+        RequestTransform.RemoveHeader(context, RequestIdHeader);
+        // Plain upstream bodies: the gateway reads usage and errors from them, and loopback-to-cloud compression costs more CPU than it saves.
+        RequestTransform.RemoveHeader(context, HeaderNames.AcceptEncoding);
+        context.ProxyRequest.Headers.TryAddWithoutValidation(RequestIdHeader, context.HttpContext.TraceIdentifier);
+
+        var aiRequest = context.HttpContext.Features.Get<AiRequest>()!;
+        aiRequest.Deployment!.Cluster.Adapter.TransformRequest(context, aiRequest);
+        return ValueTask.CompletedTask;
+    }
+
+    private static async ValueTask TransformResponse(ResponseTransformContext context)
+    {
+        var upstream = context.ProxyResponse;
+        if (upstream is null)
+        {
+            return;
+        }
+
+        var headers = context.HttpContext.Response.Headers;
+        headers.Remove(HeaderNames.SetCookie);
+        if (headers.Remove(RequestIdHeader, out var upstreamId))
+        {
+            headers[UpstreamRequestIdHeader] = upstreamId;
+        }
+
+        var status = (int)upstream.StatusCode;
+        if (status < 400)
+        {
+            return;
+        }
+
+        context.SuppressResponseBody = true;
+        var aiRequest = context.HttpContext.Features.Get<AiRequest>()!;
+        var deployment = aiRequest.Deployment!;
+        var ct = context.HttpContext.RequestAborted;
+        var body = await ReadBoundedAsync(upstream.Content, ct);
+        var (clientStatus, payload) = NormalizeError(status, body, deployment.Name, deployment.Cluster.Credential);
+
+        var response = context.HttpContext.Response;
+        response.StatusCode = clientStatus;
+        headers.Remove(HeaderNames.ContentEncoding);
+        headers.ContentType = "application/json";
+        headers.ContentLength = payload.Length;
+        await response.Body.WriteAsync(payload, ct);
+    }
+
+    /// <summary>
+    /// An OpenAI-shaped upstream error passes through as is. Anything else becomes a generic error. A
+    /// provider's 401/403 means the gateway's own credential was refused: the client's key was fine, so
+    /// it is reported as 502 and the provider's text (which may quote the key) is dropped.
+    /// </summary>
+    internal static (int Status, byte[] Body) NormalizeError(int status, byte[]? body, string deployment, string? credential)
+    {
+        if (status is 401 or 403)
+        {
+            return (502, OpenAiError.Serialize($"The upstream deployment '{deployment}' rejected the gateway's provider credential.", OpenAiError.Server, null, "upstream_authentication_failed"));
+        }
+
+        if (body is not null && IsOpenAiError(body) && (credential is null || body.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(credential)) < 0))
+        {
+            return (status, body);
+        }
+
+        var code = status switch
+        {
+            429 => "rate_limit_exceeded",
+            >= 500 => "upstream_error",
+            _ => "upstream_rejected",
+        };
+        return (status, OpenAiError.Serialize($"The upstream deployment '{deployment}' answered with HTTP {status}.", OpenAiError.TypeForStatus(status), null, code));
+    }
+
+    private static bool IsOpenAiError(byte[] body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("error", out var error)
+                && error.ValueKind == JsonValueKind.Object
+                && error.TryGetProperty("message", out var message)
+                && message.ValueKind == JsonValueKind.String;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<byte[]?> ReadBoundedAsync(HttpContent content, CancellationToken ct)
+    {
+        try
+        {
+            await using var stream = await content.ReadAsStreamAsync(ct);
+            var buffer = new byte[MaxErrorBody + 1];
+            var total = 0;
+            int read;
+            while (total < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(total), ct)) > 0)
+            {
+                total += read;
+            }
+            return total > MaxErrorBody ? null : buffer[..total];
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+}
