@@ -4,7 +4,7 @@ using Microsoft.Extensions.Primitives;
 namespace AiGateway.Configuration;
 
 /// <summary>Thrown at start-up when the configuration is invalid; carries every error found.</summary>
-internal sealed class GatewayConfigException(IReadOnlyList<string> errors)
+public sealed class GatewayConfigException(IReadOnlyList<string> errors)
     : Exception("Invalid gateway configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "  - " + e)))
 {
     public IReadOnlyList<string> Errors { get; } = errors;

@@ -1,0 +1,87 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using AiGateway.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AiGateway.FunctionalTests.Infrastructure;
+
+/// <summary>A real gateway on Kestrel at a loopback port, configured from a temp file the test can rewrite.</summary>
+internal sealed class GatewayInstance : IAsyncDisposable
+{
+    public const string Key = "sk-test-alpha-0123456789";
+    public const string LimitedKey = "sk-test-limited-0123456789";
+    public const string AdminKey = "admin-secret-0123456789";
+
+    private readonly WebApplication _app;
+    private readonly string _directory;
+
+    private GatewayInstance(WebApplication app, string directory, Uri baseAddress)
+    {
+        _app = app;
+        _directory = directory;
+        BaseAddress = baseAddress;
+        Client = new HttpClient { BaseAddress = baseAddress };
+        Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+    }
+
+    public Uri BaseAddress { get; }
+
+    /// <summary>A client that sends <see cref="Key"/>.</summary>
+    public HttpClient Client { get; }
+
+    public string ConfigPath => Path.Combine(_directory, "gateway.json");
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<GatewayInstance> StartAsync(string configJson, params string[] settings)
+    {
+        var directory = Directory.CreateTempSubdirectory("aigw-test-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(directory, "gateway.json"), configJson);
+        string[] args =
+        [
+            $"--AIGATEWAY_CONFIG={Path.Combine(directory, "gateway.json")}",
+            "--urls=http://127.0.0.1:0",
+            "--Logging:LogLevel:Default=Warning",
+            "--Logging:LogLevel:AiGateway=Information",
+            $"--AIGATEWAY_ADMIN_KEY={AdminKey}",
+            .. settings,
+        ];
+        var app = GatewayApp.Build(args);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new GatewayInstance(app, directory, new Uri(address.TrimEnd('/') + "/"));
+    }
+
+    /// <summary>Rewrites the config file, as an operator editing it would.</summary>
+    public Task WriteConfigAsync(string json) => File.WriteAllTextAsync(ConfigPath, json);
+
+    public HttpClient CreateClient(string? key)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress };
+        if (key is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
+    }
+
+    public static string Sha256(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
