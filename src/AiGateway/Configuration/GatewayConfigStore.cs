@@ -100,7 +100,10 @@ internal sealed partial class GatewayConfigStore : IDisposable
         }
         catch (InvalidOperationException e)
         {
-            errors.Add(ToJsonPaths(e.InnerException?.Message ?? e.Message));
+            // The binder wraps the useful message (which property, which path) in generic ones.
+            Exception inner = e;
+            while (inner.InnerException is not null) inner = inner.InnerException;
+            errors.Add(ToJsonPaths(inner.Message));
             return (null, errors);
         }
 
