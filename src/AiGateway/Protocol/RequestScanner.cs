@@ -132,6 +132,12 @@ internal static class RequestScanner
             error = new($"We could not parse the JSON body of your request: {Describe(e)}", null);
             return false;
         }
+        catch (InvalidOperationException)
+        {
+            // GetString on a string that is not valid UTF-8.
+            error = new("We could not parse the JSON body of your request: it is not valid UTF-8.", null);
+            return false;
+        }
 
         if (model is null)
         {

@@ -48,7 +48,7 @@ internal sealed class GatewayInstance : IAsyncDisposable
             $"--AIGATEWAY_CONFIG={Path.Combine(directory, "gateway.json")}",
             "--urls=http://127.0.0.1:0",
             "--Logging:LogLevel:Default=Warning",
-            "--Logging:LogLevel:AiGateway=Information",
+            "--Logging:LogLevel:AiGateway=Warning",
             $"--AIGATEWAY_ADMIN_KEY={AdminKey}",
             .. settings,
         ];
