@@ -34,9 +34,20 @@ internal static class TranslationJson
         }
     }
 
-    /// <summary>Gets a property that is present and not JSON <c>null</c>; OpenAI treats both alike.</summary>
-    public static bool TryGetValue(this JsonElement element, string name, out JsonElement value) =>
-        element.TryGetProperty(name, out value) && value.ValueKind != JsonValueKind.Null;
+    /// <summary>
+    /// Gets a property that is present and not JSON <c>null</c> (OpenAI treats both alike); false, rather
+    /// than an exception, when <paramref name="element"/> is not an object, since payloads are untrusted.
+    /// </summary>
+    public static bool TryGetValue(this JsonElement element, string name, out JsonElement value)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            value = default;
+            return false;
+        }
+
+        return element.TryGetProperty(name, out value) && value.ValueKind != JsonValueKind.Null;
+    }
 
     /// <summary>Writes <paramref name="value"/> as compact JSON text inside a JSON string, as OpenAI carries tool arguments.</summary>
     public static void WriteAsJsonString(Utf8JsonWriter writer, JsonElement value)
