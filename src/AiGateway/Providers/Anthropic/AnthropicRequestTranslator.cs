@@ -142,7 +142,7 @@ internal static class AnthropicRequestTranslator
         }
         else if (root.TryGetValue("modalities", out var modalities) && !IsTextOnly(modalities))
         {
-            error = TranslationError.Unsupported("modalities", "Only the 'text' modality is supported by Anthropic models.");
+            error = TranslationError.Unsupported("modalities", "'modalities' may only contain 'text' for Anthropic models.");
         }
         else if (root.TryGetValue("functions", out _) || root.TryGetValue("function_call", out _))
         {
@@ -666,7 +666,7 @@ internal static class AnthropicRequestTranslator
         if (turnBlocks == 0)
         {
             // Anthropic rejects empty turns; say which message was empty rather than let it fail upstream.
-            error = TranslationError.InvalidValue($"messages[{turnStart}].content", $"'messages[{turnStart}]' has no content.");
+            error = TranslationError.InvalidValue($"messages[{turnStart}].content", $"'messages[{turnStart}].content' is empty; Anthropic requires content in every turn.");
             return false;
         }
 
