@@ -52,7 +52,7 @@ internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider
                     StringComparer.OrdinalIgnoreCase),
                 HttpRequest = new ForwarderRequestConfig
                 {
-                    ActivityTimeout = c.Options.ActivityTimeout ?? TimeSpan.FromSeconds(100),
+                    ActivityTimeout = c.Options.ActivityTimeout ?? Transforms.ProviderTransformProvider.DefaultActivityTimeout,
                     // Buffering would hold back streamed tokens; the response is relayed as it arrives.
                     AllowResponseBuffering = false,
                 },

@@ -27,4 +27,10 @@ internal sealed class AiRequest
     public ReadOnlyMemory<byte> UpstreamBody { get; set; }
 
     public string RequestId { get; init; } = "";
+
+    /// <summary>Usage reported by the upstream (or the mock), once the response has been relayed.</summary>
+    public TokenUsage? Usage { get; set; }
+
+    /// <summary>The text a stream carried when it ended without usage, for counting completion tokens.</summary>
+    public string? StreamedText { get; set; }
 }

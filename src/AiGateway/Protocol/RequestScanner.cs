@@ -9,7 +9,8 @@ internal readonly record struct ScannedRequest(
     int ModelLength,
     bool Stream,
     bool IncludeUsage,
-    int? MaxTokens);
+    int? MaxTokens,
+    bool HasStreamOptions = false);
 
 /// <summary>A client error found while scanning: always a 400 with the offending parameter named.</summary>
 internal readonly record struct ScanError(string Message, string? Param);
@@ -36,7 +37,7 @@ internal static class RequestScanner
         error = default;
         string? model = null;
         int modelStart = 0, modelLength = 0;
-        bool stream = false, includeUsage = false;
+        bool stream = false, includeUsage = false, hasStreamOptions = false;
         int? maxTokens = null;
 
         try
@@ -82,6 +83,7 @@ internal static class RequestScanner
                 }
                 else if (reader.ValueTextEquals(StreamOptionsProperty))
                 {
+                    hasStreamOptions = true;
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.StartObject)
                     {
@@ -150,7 +152,7 @@ internal static class RequestScanner
             return false;
         }
 
-        request = new ScannedRequest(model, modelStart, modelLength, stream, includeUsage, maxTokens);
+        request = new ScannedRequest(model, modelStart, modelLength, stream, includeUsage, maxTokens, hasStreamOptions);
         return true;
     }
 

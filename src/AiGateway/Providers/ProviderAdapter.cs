@@ -18,8 +18,50 @@ internal abstract class ProviderAdapter
     /// <summary>Whether the provider accepts requests without a credential (self-hosted servers).</summary>
     public virtual bool CredentialOptional => false;
 
-    /// <summary>The body to send upstream; by default the client's body with <c>model</c> swapped for the deployment's name.</summary>
-    public virtual ReadOnlyMemory<byte> PrepareBody(AiRequest request) => ReplaceModel(request);
+    /// <summary>
+    /// The body to send upstream: by default the client's body with <c>model</c> swapped for the
+    /// deployment's name and, for streams, <c>stream_options.include_usage</c> turned on so usage is
+    /// never lost (the extra chunk is removed again when the client did not ask for it).
+    /// </summary>
+    public virtual ReadOnlyMemory<byte> PrepareBody(AiRequest request)
+    {
+        var body = ReplaceModel(request);
+        var scanned = request.Scanned;
+        if (!scanned.Stream || scanned.IncludeUsage || request.Operation == Protocol.AiOperation.Embeddings)
+        {
+            return body;
+        }
+        return scanned.HasStreamOptions ? SetIncludeUsage(body) : InsertIncludeUsage(body.Span);
+    }
+
+    private static ReadOnlySpan<byte> IncludeUsageMember => "\"stream_options\":{\"include_usage\":true},"u8;
+
+    // Common case: no stream_options at all, so the member goes right after the opening brace.
+    private static byte[] InsertIncludeUsage(ReadOnlySpan<byte> body)
+    {
+        var brace = body.IndexOf((byte)'{');
+        var rest = body[(brace + 1)..];
+        var closesAtOnce = rest.Trim(" \t\r\n"u8).SequenceEqual("}"u8);
+        var member = closesAtOnce ? IncludeUsageMember[..^1] : IncludeUsageMember;
+        var result = new byte[body.Length + member.Length];
+        body[..(brace + 1)].CopyTo(result);
+        member.CopyTo(result.AsSpan(brace + 1));
+        rest.CopyTo(result.AsSpan(brace + 1 + member.Length));
+        return result;
+    }
+
+    // Rare case: the client sent stream_options without include_usage; edit it in a DOM.
+    private static byte[] SetIncludeUsage(ReadOnlyMemory<byte> body)
+    {
+        var root = System.Text.Json.Nodes.JsonNode.Parse(body.Span)!.AsObject();
+        if (root["stream_options"] is not System.Text.Json.Nodes.JsonObject options)
+        {
+            options = [];
+            root["stream_options"] = options;
+        }
+        options["include_usage"] = true;
+        return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(root, Protocol.ProtocolJsonContext.Default.JsonObject);
+    }
 
     /// <summary>Sets the upstream path, query and credential on the outgoing request.</summary>
     public abstract void TransformRequest(RequestTransformContext context, AiRequest request);

@@ -67,6 +67,7 @@ internal sealed class ProviderTransformProvider : ITransformProvider
         var status = (int)upstream.StatusCode;
         if (status < 400)
         {
+            await RelayAsync(context, upstream);
             return;
         }
 
@@ -84,6 +85,53 @@ internal sealed class ProviderTransformProvider : ITransformProvider
         headers.ContentLength = payload.Length;
         await response.Body.WriteAsync(payload, ct);
     }
+
+    /// <summary>
+    /// The gateway relays successful bodies itself (instead of YARP's byte copy) to read usage on the
+    /// way. YARP's activity timeout only watches its own copy loop, so the relay enforces the cluster's
+    /// idle timeout on every upstream read itself.
+    /// </summary>
+    private static async Task RelayAsync(ResponseTransformContext context, HttpResponseMessage upstream)
+    {
+        context.SuppressResponseBody = true;
+        var httpContext = context.HttpContext;
+        var aiRequest = httpContext.Features.Get<AiRequest>()!;
+        var idle = aiRequest.Deployment!.Cluster.Options.ActivityTimeout ?? DefaultActivityTimeout;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(httpContext.RequestAborted);
+        using var source = await upstream.Content.ReadAsStreamAsync(httpContext.RequestAborted);
+        await using var watched = new IdleTimeoutStream(source, timeout, idle);
+        try
+        {
+            if (ResponseRelay.IsEventStream(upstream.Content))
+            {
+                await ResponseRelay.RelaySseAsync(watched, httpContext.Response, aiRequest, timeout.Token);
+            }
+            else
+            {
+                await ResponseRelay.RelayJsonAsync(watched, httpContext.Response, aiRequest, timeout.Token);
+            }
+        }
+        catch (OperationCanceledException) when (httpContext.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; YARP disposes the upstream response, which cancels it.
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
+        {
+            // The upstream went silent or broke mid-body. A JSON body cannot be repaired once its length
+            // is promised, so the connection is cut rather than a truncated document passed as complete.
+            if (ResponseRelay.IsEventStream(upstream.Content) && !httpContext.RequestAborted.IsCancellationRequested)
+            {
+                ResponseRelay.WriteError(httpContext.Response.BodyWriter, "The upstream stopped sending before the answer was complete.", "upstream_timeout");
+                await httpContext.Response.BodyWriter.FlushAsync(httpContext.RequestAborted);
+            }
+            else
+            {
+                httpContext.Abort();
+            }
+        }
+    }
+
+    public static readonly TimeSpan DefaultActivityTimeout = TimeSpan.FromSeconds(100);
 
     /// <summary>
     /// An OpenAI-shaped upstream error passes through as is. Anything else becomes a generic error. A

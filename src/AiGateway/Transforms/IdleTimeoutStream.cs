@@ -1,0 +1,36 @@
+namespace AiGateway.Transforms;
+
+/// <summary>
+/// A read-only wrapper that cancels <paramref name="timeout"/> when a single read waits longer than
+/// <paramref name="idle"/>: a stalled upstream ends the relay instead of holding it open forever.
+/// </summary>
+internal sealed class IdleTimeoutStream(Stream inner, CancellationTokenSource timeout, TimeSpan idle) : Stream
+{
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        timeout.CancelAfter(idle);
+        try
+        {
+            return await inner.ReadAsync(buffer, cancellationToken);
+        }
+        finally
+        {
+            timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Synchronous reads would block a thread.");
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}

@@ -1,0 +1,120 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using AiGateway.Pipeline;
+using AiGateway.Protocol;
+using AiGateway.Protocol.Sse;
+
+namespace AiGateway.Transforms;
+
+/// <summary>
+/// Relays a successful upstream response to the client while reading its usage: JSON bodies are copied
+/// chunk by chunk through a streaming usage scanner; SSE streams are parsed event by event, flushed
+/// after every upstream read, and the usage chunk the gateway asked for on the client's behalf is
+/// removed. Nothing is buffered whole.
+/// </summary>
+internal static class ResponseRelay
+{
+    private static ReadOnlySpan<byte> DataPrefix => "data: "u8;
+    private static ReadOnlySpan<byte> Done => "[DONE]"u8;
+
+    public static bool IsEventStream(HttpContent content) =>
+        content.Headers.ContentType?.MediaType is { } mediaType && mediaType.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Copies a JSON (or any non-SSE) body to the client and records its usage.</summary>
+    public static async Task RelayJsonAsync(Stream upstream, HttpResponse response, AiRequest request, CancellationToken ct)
+    {
+        using var scanner = new JsonUsageScanner();
+        var reader = PipeReader.Create(upstream, new StreamPipeReaderOptions(leaveOpen: true));
+        var writer = response.BodyWriter;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync(ct);
+                var buffer = result.Buffer;
+                foreach (var segment in buffer)
+                {
+                    writer.Write(segment.Span);
+                }
+                scanner.Feed(buffer);
+                reader.AdvanceTo(buffer.End);
+                await writer.FlushAsync(ct);
+                if (result.IsCompleted) break;
+            }
+        }
+        finally
+        {
+            await reader.CompleteAsync();
+        }
+        if (scanner.Usage is { } usage) request.Usage = usage;
+    }
+
+    /// <summary>
+    /// Relays an OpenAI SSE stream. Returns normally when the upstream ends; an upstream failure after
+    /// the first byte ends the stream with an OpenAI error event instead of a hang or a cut connection.
+    /// </summary>
+    public static async Task RelaySseAsync(Stream upstream, HttpResponse response, AiRequest request, CancellationToken ct)
+    {
+        var clientWantsUsage = request.Scanned.IncludeUsage;
+        var text = new StringBuilder();
+        using var parser = new SseParser();
+        var reader = PipeReader.Create(upstream, new StreamPipeReaderOptions(leaveOpen: true));
+        var writer = response.BodyWriter;
+        try
+        {
+            while (true)
+            {
+                ReadResult result;
+                try
+                {
+                    result = await reader.ReadAsync(ct);
+                }
+                catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)
+                {
+                    WriteError(writer, "The upstream stream broke off before it was complete.", "upstream_stream_error");
+                    await writer.FlushAsync(ct);
+                    break;
+                }
+
+                var buffer = result.Buffer;
+                while (parser.TryReadEvent(ref buffer, out var sseEvent))
+                {
+                    var data = sseEvent.Data.Span;
+                    if (!data.SequenceEqual(Done))
+                    {
+                        var chunk = UsageReader.InspectChunk(data, text);
+                        if (chunk.Usage is { } usage)
+                        {
+                            request.Usage = usage;
+                            if (chunk.IsUsageOnly && !clientWantsUsage) continue;
+                        }
+                    }
+                    WriteEvent(writer, sseEvent.EventType.Span, data);
+                }
+                reader.AdvanceTo(result.Buffer.End);
+                await writer.FlushAsync(ct);
+                if (result.IsCompleted) break;
+            }
+        }
+        finally
+        {
+            await reader.CompleteAsync();
+            if (request.Usage is null) request.StreamedText = text.ToString();
+        }
+    }
+
+    private static void WriteEvent(PipeWriter writer, ReadOnlySpan<byte> eventType, ReadOnlySpan<byte> data) =>
+        SseWriter.WriteEvent(writer, eventType.SequenceEqual("message"u8) ? ReadOnlySpan<byte>.Empty : eventType, data);
+
+    /// <summary>An OpenAI-style error event: the way a stream reports failure once its status line is gone.</summary>
+    public static void WriteError(IBufferWriter<byte> writer, string message, string code)
+    {
+        writer.Write(DataPrefix);
+        using (var json = new System.Text.Json.Utf8JsonWriter(writer, OpenAiError.WriterOptions))
+        {
+            OpenAiError.Write(json, message, OpenAiError.Server, null, code);
+        }
+        writer.Write("\n\n"u8);
+    }
+}
