@@ -30,8 +30,11 @@ namespace AiGateway.Tokens;
 /// <para>
 /// Cost is O(n): one classification pass plus tokenizer work on at most n characters in pre-tokens of bounded
 /// length. Text without long runs — prose, code, JSON, URLs, CJK with punctuation — is passed to the tokenizer whole
-/// and gets exactly its count; its time is then the tokenizer's own (~40 ms per MB of English prose, up to ~0.4 s per
-/// MB when nearly every character is a token). Special-token text such as <c>&lt;|endoftext|&gt;</c> is counted as
+/// and gets exactly its count; its time is then the tokenizer's own (~50–80 ms per MB of English prose, up to ~0.4 s
+/// per MB when nearly every character is a token). Scripts written without spaces (Thai, Lao, Khmer) can form letter
+/// runs past <see cref="LongRunBytes"/>; those are chunked and may be off by about one token per chunk. The
+/// pathological shapes (1 MB of one repeated character, of random base64, of spaces, é or emoji) count in 2–25 ms.
+/// Special-token text such as <c>&lt;|endoftext|&gt;</c> is counted as
 /// the special token (one token); OpenAI encodes it as plain text, a difference of a few tokens.
 /// </para>
 /// </remarks>
