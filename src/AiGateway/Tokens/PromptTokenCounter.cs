@@ -1,0 +1,418 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace AiGateway.Tokens;
+
+/// <summary>The OpenAI request shapes whose prompt tokens can be counted.</summary>
+internal enum PromptKind
+{
+    /// <summary><c>POST /v1/chat/completions</c>: <c>messages</c>, <c>tools</c>/<c>functions</c>.</summary>
+    ChatCompletions,
+
+    /// <summary><c>POST /v1/completions</c>: <c>prompt</c>.</summary>
+    Completions,
+
+    /// <summary><c>POST /v1/embeddings</c>: <c>input</c>.</summary>
+    Embeddings,
+}
+
+/// <summary>
+/// The prompt tokens of a request. When part of the body has an unexpected shape, <see cref="Error"/> says which
+/// (<see cref="Param"/> is the OpenAI-style path, e.g. <c>messages[2].content</c>) and <see cref="Tokens"/> holds what
+/// was countable; that part counts 0.
+/// </summary>
+internal readonly record struct PromptTokenCount(int Tokens, string? Error = null, string? Param = null)
+{
+    /// <summary>True when every counted part had an expected shape.</summary>
+    public bool IsValid => Error is null;
+}
+
+/// <summary>
+/// Counts the prompt tokens of an OpenAI request body as the upstream will bill them. Pure: no I/O, never throws
+/// on any body shape.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The caller passes the request's root <see cref="JsonElement"/> — the <see cref="JsonDocument"/> it parsed once
+/// for routing — so the body is not parsed again; the element must stay alive (document not disposed) during the
+/// call. The <see cref="Count(TextTokenCounter, PromptKind, ReadOnlyMemory{byte})"/> overload parses raw UTF-8 for
+/// callers that have nothing parsed.
+/// </para>
+/// <para>
+/// Chat framing follows OpenAI's cookbook ("How to count tokens with tiktoken"): 3 tokens per message, every string
+/// field of a message counted (role, content, name, tool_call_id, …), 1 more per <c>name</c>, 3 to prime the reply.
+/// Content arrays count their text and refusal parts; image parts use <see cref="ImageTokenEstimator"/>; audio and
+/// file parts count 0. Function definitions (<c>tools</c> or legacy <c>functions</c>) are rendered by
+/// <see cref="ToolDefinitionFormatter"/> and cost that text plus 9; when they are present the first system message
+/// gains a trailing newline and 4 tokens are taken off if any system message exists (the definitions share it).
+/// An assistant's <c>tool_calls</c> / <c>function_call</c> count name and arguments plus 3 per call; a
+/// <c>function</c>-role message 2 fewer. <c>tool_choice</c>/<c>function_call</c> naming a function costs its name
+/// plus 4, <c>"none"</c> 1. These adjustments reproduce the API's <c>prompt_tokens</c> for the published examples;
+/// for tool-heavy requests treat them as a close estimate.
+/// </para>
+/// <para>
+/// Completions <c>prompt</c> and embeddings <c>input</c> are a string, an array of strings, an array of token ids
+/// (each id one token) or an array of such arrays, with no framing.
+/// </para>
+/// </remarks>
+internal static class PromptTokenCounter
+{
+    private const int TokensPerMessage = 3;
+    private const int TokensPerName = 1;
+    private const int ReplyPrimingTokens = 3;
+    private const int FunctionDefinitionsTokens = 9;
+    private const int SharedSystemMessageDiscount = 4;
+    private const int TokensPerFunctionCall = 3;
+    private const int FunctionRoleDiscount = 2;
+    private const int NamedToolChoiceTokens = 4;
+    private const int NoneToolChoiceTokens = 1;
+
+    /// <summary>Counts the prompt of <paramref name="request"/>, the root of a parsed request body.</summary>
+    public static PromptTokenCount Count(TextTokenCounter counter, PromptKind kind, JsonElement request)
+    {
+        if (request.ValueKind != JsonValueKind.Object)
+        {
+            return new(0, "The request body must be a JSON object.");
+        }
+
+        return kind switch
+        {
+            PromptKind.ChatCompletions => CountChat(counter, request),
+            PromptKind.Completions => CountInput(counter, request, "prompt"),
+            PromptKind.Embeddings => CountInput(counter, request, "input"),
+            _ => new(0, $"Unsupported prompt kind {kind}."),
+        };
+    }
+
+    /// <summary>Parses <paramref name="utf8Json"/> (a whole request body) and counts its prompt.</summary>
+    public static PromptTokenCount Count(TextTokenCounter counter, PromptKind kind, ReadOnlyMemory<byte> utf8Json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(utf8Json);
+            return Count(counter, kind, document.RootElement);
+        }
+        catch (JsonException)
+        {
+            return new(0, "We could not parse the JSON body of your request. The API expects a JSON payload.");
+        }
+    }
+
+    private static PromptTokenCount CountChat(TextTokenCounter counter, JsonElement request)
+    {
+        var errors = default(ErrorSlot);
+        if (!request.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
+        {
+            return new(0, "'messages' must be an array of message objects.", "messages");
+        }
+
+        using var scratch = new PooledCharBuffer();
+        bool hasFunctions = CountFunctionDefinitions(counter, request, scratch, out int functionTokens);
+        bool hasSystem = false;
+        long total = ReplyPrimingTokens;
+        int index = 0;
+        foreach (var message in messages.EnumerateArray())
+        {
+            if (message.ValueKind != JsonValueKind.Object)
+            {
+                errors.Set(Path("messages", index), "must be a message object.");
+                index++;
+                continue;
+            }
+
+            bool isSystem = IsRole(message, "system") || IsRole(message, "developer");
+            total += CountMessage(counter, message, index, padContent: hasFunctions && isSystem && !hasSystem, scratch, ref errors);
+            hasSystem |= isSystem;
+            index++;
+        }
+
+        if (hasFunctions)
+        {
+            total += functionTokens + FunctionDefinitionsTokens - (hasSystem ? SharedSystemMessageDiscount : 0);
+        }
+
+        total += CountToolChoice(counter, request, "tool_choice") + CountToolChoice(counter, request, "function_call");
+        return errors.ToResult(total);
+    }
+
+    private static long CountMessage(
+        TextTokenCounter counter, JsonElement message, int index, bool padContent, PooledCharBuffer scratch, ref ErrorSlot errors)
+    {
+        long tokens = TokensPerMessage;
+        foreach (var property in message.EnumerateObject())
+        {
+            var value = property.Value;
+            switch (property.Name)
+            {
+                case "content":
+                    tokens += CountContent(counter, value, index, padContent, scratch, ref errors);
+                    break;
+                case "name" when value.ValueKind == JsonValueKind.String:
+                    tokens += counter.CountTokens(value) + TokensPerName;
+                    break;
+                case "tool_calls":
+                    tokens += CountToolCalls(counter, value, index, ref errors);
+                    break;
+                case "function_call" when value.ValueKind == JsonValueKind.Object:
+                    tokens += CountFunctionCall(counter, value) + TokensPerFunctionCall;
+                    break;
+                default:
+                    if (value.ValueKind == JsonValueKind.String)
+                    {
+                        tokens += counter.CountTokens(value);
+                    }
+
+                    break;
+            }
+        }
+
+        if (IsRole(message, "function"))
+        {
+            tokens -= FunctionRoleDiscount;
+        }
+
+        return tokens;
+    }
+
+    private static long CountContent(
+        TextTokenCounter counter, JsonElement content, int index, bool padContent, PooledCharBuffer scratch, ref ErrorSlot errors)
+    {
+        switch (content.ValueKind)
+        {
+            case JsonValueKind.String when padContent:
+                scratch.Clear();
+                scratch.AppendJsonString(content);
+                scratch.Append('\n');
+                return counter.CountTokens(scratch.WrittenSpan);
+            case JsonValueKind.String:
+                return counter.CountTokens(content);
+            case JsonValueKind.Null:
+                return 0;
+            case JsonValueKind.Array:
+                return CountContentParts(counter, content, index, ref errors);
+            default:
+                errors.Set(Path("messages", index, "content"), "must be a string, an array of content parts or null.");
+                return 0;
+        }
+    }
+
+    private static long CountContentParts(TextTokenCounter counter, JsonElement parts, int index, ref ErrorSlot errors)
+    {
+        long tokens = 0;
+        int partIndex = 0;
+        foreach (var part in parts.EnumerateArray())
+        {
+            if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type))
+            {
+                errors.Set(Path("messages", index, "content", partIndex), "must be a content part object with a 'type'.");
+            }
+            else if (type.ValueEquals("text") || type.ValueEquals("refusal"))
+            {
+                string field = type.ValueEquals("text") ? "text" : "refusal";
+                if (part.TryGetProperty(field, out var text) && text.ValueKind == JsonValueKind.String)
+                {
+                    tokens += counter.CountTokens(text);
+                }
+                else
+                {
+                    errors.Set(Path("messages", index, "content", partIndex) + "." + field, "must be a string.");
+                }
+            }
+            else if (type.ValueEquals("image_url"))
+            {
+                if (part.TryGetProperty("image_url", out var imageUrl) && ImageTokenEstimator.TryEstimate(imageUrl, out int imageTokens))
+                {
+                    tokens += imageTokens;
+                }
+                else
+                {
+                    errors.Set(Path("messages", index, "content", partIndex) + ".image_url", "must be a URL or an object with a 'url'.");
+                }
+            }
+
+            partIndex++;
+        }
+
+        return tokens;
+    }
+
+    private static long CountToolCalls(TextTokenCounter counter, JsonElement toolCalls, int index, ref ErrorSlot errors)
+    {
+        if (toolCalls.ValueKind == JsonValueKind.Null)
+        {
+            return 0;
+        }
+
+        if (toolCalls.ValueKind != JsonValueKind.Array)
+        {
+            errors.Set(Path("messages", index, "tool_calls"), "must be an array of tool calls.");
+            return 0;
+        }
+
+        long tokens = 0;
+        foreach (var call in toolCalls.EnumerateArray())
+        {
+            if (call.ValueKind == JsonValueKind.Object
+                && call.TryGetProperty("function", out var function)
+                && function.ValueKind == JsonValueKind.Object)
+            {
+                tokens += CountFunctionCall(counter, function) + TokensPerFunctionCall;
+            }
+        }
+
+        return tokens;
+    }
+
+    private static int CountFunctionCall(TextTokenCounter counter, JsonElement function)
+    {
+        int tokens = 0;
+        if (function.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
+        {
+            tokens += counter.CountTokens(name);
+        }
+
+        if (function.TryGetProperty("arguments", out var arguments) && arguments.ValueKind == JsonValueKind.String)
+        {
+            tokens += counter.CountTokens(arguments);
+        }
+
+        return tokens;
+    }
+
+    private static bool CountFunctionDefinitions(
+        TextTokenCounter counter, JsonElement request, PooledCharBuffer scratch, out int tokens)
+    {
+        scratch.Clear();
+        int functions = 0;
+        if (request.TryGetProperty("tools", out var tools))
+        {
+            functions = ToolDefinitionFormatter.Format(tools, isToolsArray: true, scratch);
+        }
+
+        if (functions == 0 && request.TryGetProperty("functions", out var legacy))
+        {
+            functions = ToolDefinitionFormatter.Format(legacy, isToolsArray: false, scratch);
+        }
+
+        tokens = functions > 0 ? counter.CountTokens(scratch.WrittenSpan) : 0;
+        return functions > 0;
+    }
+
+    private static int CountToolChoice(TextTokenCounter counter, JsonElement request, string property)
+    {
+        if (!request.TryGetProperty(property, out var choice))
+        {
+            return 0;
+        }
+
+        if (choice.ValueKind == JsonValueKind.String)
+        {
+            return choice.ValueEquals("none") ? NoneToolChoiceTokens : 0;
+        }
+
+        // tool_choice: {"type":"function","function":{"name":…}}; legacy function_call: {"name":…}.
+        if (choice.ValueKind == JsonValueKind.Object)
+        {
+            var function = choice.TryGetProperty("function", out var nested) && nested.ValueKind == JsonValueKind.Object
+                ? nested
+                : choice;
+            if (function.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
+            {
+                return counter.CountTokens(name) + NamedToolChoiceTokens;
+            }
+        }
+
+        return 0;
+    }
+
+    private static PromptTokenCount CountInput(TextTokenCounter counter, JsonElement request, string property)
+    {
+        const string Shape = "must be a string, an array of strings, an array of token ids or an array of token id arrays.";
+        if (!request.TryGetProperty(property, out var input))
+        {
+            return new(0, $"Missing required parameter: '{property}'.", property);
+        }
+
+        var errors = default(ErrorSlot);
+        long total = 0;
+        switch (input.ValueKind)
+        {
+            case JsonValueKind.String:
+                total = counter.CountTokens(input);
+                break;
+            case JsonValueKind.Array:
+                int index = 0;
+                foreach (var item in input.EnumerateArray())
+                {
+                    switch (item.ValueKind)
+                    {
+                        case JsonValueKind.String:
+                            total += counter.CountTokens(item);
+                            break;
+                        case JsonValueKind.Number:
+                            total++;
+                            break;
+                        case JsonValueKind.Array when IsTokenArray(item):
+                            total += item.GetArrayLength();
+                            break;
+                        default:
+                            errors.Set(Path(property, index), Shape);
+                            break;
+                    }
+
+                    index++;
+                }
+
+                break;
+            default:
+                errors.Set(property, Shape);
+                break;
+        }
+
+        return errors.ToResult(total);
+    }
+
+    private static bool IsTokenArray(JsonElement array)
+    {
+        foreach (var item in array.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Number)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsRole(JsonElement message, string role) =>
+        message.TryGetProperty("role", out var value) && value.ValueKind == JsonValueKind.String && value.ValueEquals(role);
+
+    private static string Path(string property, int index) =>
+        string.Create(CultureInfo.InvariantCulture, $"{property}[{index}]");
+
+    private static string Path(string property, int index, string field) =>
+        string.Create(CultureInfo.InvariantCulture, $"{property}[{index}].{field}");
+
+    private static string Path(string property, int index, string field, int fieldIndex) =>
+        string.Create(CultureInfo.InvariantCulture, $"{property}[{index}].{field}[{fieldIndex}]");
+
+    // Keeps the first shape error only, like the API, which reports one parameter per error.
+    private struct ErrorSlot
+    {
+        private string? _param;
+        private string? _message;
+
+        public void Set(string param, string problem)
+        {
+            if (_param is null)
+            {
+                _param = param;
+                _message = $"Invalid value for '{param}': {problem}";
+            }
+        }
+
+        public readonly PromptTokenCount ToResult(long tokens) =>
+            new((int)Math.Min(int.MaxValue, tokens), _message, _param);
+    }
+}
