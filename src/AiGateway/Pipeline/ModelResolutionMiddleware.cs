@@ -43,7 +43,12 @@ internal sealed partial class ModelResolutionMiddleware(
             return;
         }
 
-        aiRequest.UpstreamBody = deployment.Cluster.Adapter.PrepareBody(aiRequest);
+        if (!deployment.Cluster.Adapter.TryPrepareBody(aiRequest, out var upstreamBody, out var prepareError))
+        {
+            await prepareError!.WriteAsync(context);
+            return;
+        }
+        aiRequest.UpstreamBody = upstreamBody;
         var request = context.Request;
         request.Body = new MemoryStreamSlice(aiRequest.UpstreamBody);
         request.ContentLength = aiRequest.UpstreamBody.Length;

@@ -1,4 +1,7 @@
+using AiGateway.Configuration;
 using AiGateway.Pipeline;
+using AiGateway.Protocol;
+using AiGateway.Transforms;
 using Yarp.ReverseProxy.Transforms;
 
 namespace AiGateway.Providers;
@@ -23,7 +26,16 @@ internal abstract class ProviderAdapter
     /// deployment's name and, for streams, <c>stream_options.include_usage</c> turned on so usage is
     /// never lost (the extra chunk is removed again when the client did not ask for it).
     /// </summary>
-    public virtual ReadOnlyMemory<byte> PrepareBody(AiRequest request)
+    /// <returns><c>false</c> with <paramref name="error"/> set when the request cannot be expressed for this provider (a 4xx for the client).</returns>
+    public virtual bool TryPrepareBody(AiRequest request, out ReadOnlyMemory<byte> body, out ClientError? error)
+    {
+        error = null;
+        body = PrepareBody(request);
+        return true;
+    }
+
+    /// <summary>The OpenAI-compatible body: see <see cref="TryPrepareBody"/>.</summary>
+    public ReadOnlyMemory<byte> PrepareBody(AiRequest request)
     {
         var body = ReplaceModel(request);
         var scanned = request.Scanned;
@@ -65,6 +77,19 @@ internal abstract class ProviderAdapter
 
     /// <summary>Sets the upstream path, query and credential on the outgoing request.</summary>
     public abstract void TransformRequest(RequestTransformContext context, AiRequest request);
+
+    /// <summary>
+    /// Relays a successful upstream body to the client, recording usage on <paramref name="request"/>.
+    /// The default relays OpenAI JSON or SSE; providers with another wire format translate here.
+    /// </summary>
+    public virtual Task RelayResponseAsync(HttpResponseMessage upstream, Stream body, HttpResponse response, AiRequest request, CancellationToken ct) =>
+        ResponseRelay.IsEventStream(upstream.Content)
+            ? ResponseRelay.RelaySseAsync(body, response, request, ct)
+            : ResponseRelay.RelayJsonAsync(body, response, request, ct);
+
+    /// <summary>Maps an upstream error (status and at most 64 KB of body, or null) to what the client gets.</summary>
+    public virtual (int Status, byte[] Body) MapError(int status, byte[]? body, Deployment deployment) =>
+        UpstreamErrors.Normalize(status, body, deployment.Name, deployment.Cluster.Credential);
 
     protected static ReadOnlyMemory<byte> ReplaceModel(AiRequest request)
     {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AiGateway.Auth;
 using AiGateway.Pipeline;
 using AiGateway.Protocol;
@@ -76,7 +75,7 @@ internal sealed class ProviderTransformProvider : ITransformProvider
         var deployment = aiRequest.Deployment!;
         var ct = context.HttpContext.RequestAborted;
         var body = await ReadBoundedAsync(upstream.Content, ct);
-        var (clientStatus, payload) = NormalizeError(status, body, deployment.Name, deployment.Cluster.Credential);
+        var (clientStatus, payload) = deployment.Cluster.Adapter.MapError(status, body, deployment);
 
         var response = context.HttpContext.Response;
         response.StatusCode = clientStatus;
@@ -102,14 +101,7 @@ internal sealed class ProviderTransformProvider : ITransformProvider
         await using var watched = new IdleTimeoutStream(source, timeout, idle);
         try
         {
-            if (ResponseRelay.IsEventStream(upstream.Content))
-            {
-                await ResponseRelay.RelaySseAsync(watched, httpContext.Response, aiRequest, timeout.Token);
-            }
-            else
-            {
-                await ResponseRelay.RelayJsonAsync(watched, httpContext.Response, aiRequest, timeout.Token);
-            }
+            await aiRequest.Deployment.Cluster.Adapter.RelayResponseAsync(upstream, watched, httpContext.Response, aiRequest, timeout.Token);
         }
         catch (OperationCanceledException) when (httpContext.RequestAborted.IsCancellationRequested)
         {
@@ -132,49 +124,6 @@ internal sealed class ProviderTransformProvider : ITransformProvider
     }
 
     public static readonly TimeSpan DefaultActivityTimeout = TimeSpan.FromSeconds(100);
-
-    /// <summary>
-    /// An OpenAI-shaped upstream error passes through as is. Anything else becomes a generic error. A
-    /// provider's 401/403 means the gateway's own credential was refused: the client's key was fine, so
-    /// it is reported as 502 and the provider's text (which may quote the key) is dropped.
-    /// </summary>
-    internal static (int Status, byte[] Body) NormalizeError(int status, byte[]? body, string deployment, string? credential)
-    {
-        if (status is 401 or 403)
-        {
-            return (502, OpenAiError.Serialize($"The upstream deployment '{deployment}' rejected the gateway's provider credential.", OpenAiError.Server, null, "upstream_authentication_failed"));
-        }
-
-        if (body is not null && IsOpenAiError(body) && (credential is null || body.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(credential)) < 0))
-        {
-            return (status, body);
-        }
-
-        var code = status switch
-        {
-            429 => "rate_limit_exceeded",
-            >= 500 => "upstream_error",
-            _ => "upstream_rejected",
-        };
-        return (status, OpenAiError.Serialize($"The upstream deployment '{deployment}' answered with HTTP {status}.", OpenAiError.TypeForStatus(status), null, code));
-    }
-
-    private static bool IsOpenAiError(byte[] body)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                && document.RootElement.TryGetProperty("error", out var error)
-                && error.ValueKind == JsonValueKind.Object
-                && error.TryGetProperty("message", out var message)
-                && message.ValueKind == JsonValueKind.String;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
 
     private static async Task<byte[]?> ReadBoundedAsync(HttpContent content, CancellationToken ct)
     {

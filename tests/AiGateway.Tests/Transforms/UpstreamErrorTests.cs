@@ -13,7 +13,7 @@ public class UpstreamErrorTests
     [Fact]
     public void NormalizeError_OpenAiShaped_PassesBytesThrough()
     {
-        var (status, body) = ProviderTransformProvider.NormalizeError(400, Encoding.UTF8.GetBytes(OpenAiShaped), "openai/gpt", "sk-x");
+        var (status, body) = UpstreamErrors.Normalize(400, Encoding.UTF8.GetBytes(OpenAiShaped), "openai/gpt", "sk-x");
 
         Assert.Equal(400, status);
         Assert.Equal(OpenAiShaped, Encoding.UTF8.GetString(body));
@@ -24,7 +24,7 @@ public class UpstreamErrorTests
     [InlineData(403)]
     public void NormalizeError_ProviderRejectedCredential_Becomes502WithoutProviderText(int upstream)
     {
-        var (status, body) = ProviderTransformProvider.NormalizeError(upstream, Encoding.UTF8.GetBytes("""{"error":{"message":"Incorrect API key provided: sk-ab***yz"}}"""), "openai/gpt", "sk-abcdxyz");
+        var (status, body) = UpstreamErrors.Normalize(upstream, Encoding.UTF8.GetBytes("""{"error":{"message":"Incorrect API key provided: sk-ab***yz"}}"""), "openai/gpt", "sk-abcdxyz");
 
         Assert.Equal(502, status);
         Assert.Equal("upstream_authentication_failed", Error(body).GetProperty("code").GetString());
@@ -34,7 +34,7 @@ public class UpstreamErrorTests
     [Fact]
     public void NormalizeError_BodyQuotingCredential_IsReplaced()
     {
-        var (_, body) = ProviderTransformProvider.NormalizeError(400, Encoding.UTF8.GetBytes("""{"error":{"message":"key sk-secret-1 is bad"}}"""), "d", "sk-secret-1");
+        var (_, body) = UpstreamErrors.Normalize(400, Encoding.UTF8.GetBytes("""{"error":{"message":"key sk-secret-1 is bad"}}"""), "d", "sk-secret-1");
 
         Assert.DoesNotContain("sk-secret-1", Encoding.UTF8.GetString(body), StringComparison.Ordinal);
     }
@@ -47,7 +47,7 @@ public class UpstreamErrorTests
     [InlineData(400, """{"error":"string"}""", "invalid_request_error", "upstream_rejected")]
     public void NormalizeError_OtherBodies_BecomeOpenAiErrors(int upstream, string text, string type, string code)
     {
-        var (status, body) = ProviderTransformProvider.NormalizeError(upstream, Encoding.UTF8.GetBytes(text), "openai/gpt", null);
+        var (status, body) = UpstreamErrors.Normalize(upstream, Encoding.UTF8.GetBytes(text), "openai/gpt", null);
 
         Assert.Equal(upstream, status);
         Assert.Equal(type, Error(body).GetProperty("type").GetString());
@@ -58,7 +58,7 @@ public class UpstreamErrorTests
     [Fact]
     public void NormalizeError_OversizedBody_IsReplaced()
     {
-        var (status, body) = ProviderTransformProvider.NormalizeError(502, null, "d", null);
+        var (status, body) = UpstreamErrors.Normalize(502, null, "d", null);
 
         Assert.Equal(502, status);
         Assert.Equal("upstream_error", Error(body).GetProperty("code").GetString());
