@@ -1,0 +1,116 @@
+using StackExchange.Redis;
+
+namespace AiGateway.RateLimiting;
+
+/// <summary>
+/// Owns the rate limiter's <see cref="ConnectionMultiplexer"/>: connects lazily, never blocks a request
+/// longer than the operation timeout, and lets StackExchange.Redis reconnect in the background.
+/// </summary>
+internal sealed class RedisConnection : IAsyncDisposable
+{
+    private readonly ConfigurationOptions? _configuration;
+    private readonly TimeSpan _operationTimeout;
+    private readonly Lock _gate = new();
+    private Task<IConnectionMultiplexer>? _connect;
+    private bool? _isCluster;
+
+    public RedisConnection(string connectionString, RateLimitOptions options)
+    {
+        _configuration = CreateConfiguration(connectionString, options);
+        _operationTimeout = options.RedisOperationTimeout;
+    }
+
+    /// <summary>Wraps a multiplexer someone else owns (tests, or a future shared connection).</summary>
+    public RedisConnection(IConnectionMultiplexer multiplexer, TimeSpan operationTimeout)
+    {
+        _connect = Task.FromResult(multiplexer);
+        _operationTimeout = operationTimeout;
+    }
+
+    public TimeSpan OperationTimeout => _operationTimeout;
+
+    /// <summary>
+    /// Settings that keep the gateway from hanging on Redis: no abort on the first failed connect (it keeps
+    /// retrying), short timeouts, and fail-fast instead of queueing commands while disconnected.
+    /// </summary>
+    internal static ConfigurationOptions CreateConfiguration(string connectionString, RateLimitOptions options)
+    {
+        var configuration = ConfigurationOptions.Parse(connectionString);
+        var operationMs = (int)options.RedisOperationTimeout.TotalMilliseconds;
+        configuration.AbortOnConnectFail = false;
+        configuration.ConnectTimeout = (int)options.RedisConnectTimeout.TotalMilliseconds;
+        configuration.SyncTimeout = operationMs;
+        configuration.AsyncTimeout = operationMs;
+        configuration.ConnectRetry = 1;
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
+        configuration.ReconnectRetryPolicy = new ExponentialRetry(250, 5_000);
+        configuration.ClientName ??= "aigateway-ratelimit";
+        return configuration;
+    }
+
+    /// <summary>The multiplexer, or <see cref="RateLimitStoreUnavailableException"/> if the first connect is not done in time.</summary>
+    public async ValueTask<IConnectionMultiplexer> GetAsync()
+    {
+        var connect = _connect;
+        if (connect is null || connect.IsFaulted || connect.IsCanceled)
+        {
+            lock (_gate)
+            {
+                if (_connect is null || _connect.IsFaulted || _connect.IsCanceled)
+                {
+                    _connect = ConnectAsync(_configuration!);
+                }
+
+                connect = _connect;
+            }
+        }
+
+        if (connect.IsCompletedSuccessfully)
+        {
+            return connect.Result;
+        }
+
+        try
+        {
+            return await connect.WaitAsync(_operationTimeout).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or RedisException)
+        {
+            throw new RateLimitStoreUnavailableException("Redis is not connected yet.", ex);
+        }
+    }
+
+    /// <summary>Whether the servers form a Redis Cluster (then multi-key scripts must stay within one hash slot).</summary>
+    public bool IsCluster(IConnectionMultiplexer multiplexer)
+    {
+        if (_isCluster is { } known)
+        {
+            return known;
+        }
+
+        var cluster = false;
+        foreach (var server in multiplexer.GetServers())
+        {
+            cluster |= server.ServerType == ServerType.Cluster;
+        }
+
+        // Only trust the answer once connected: before that every server reports Standalone.
+        if (multiplexer.IsConnected)
+        {
+            _isCluster = cluster;
+        }
+
+        return cluster;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_configuration is not null && _connect is { IsCompletedSuccessfully: true } connect)
+        {
+            await connect.Result.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<IConnectionMultiplexer> ConnectAsync(ConfigurationOptions configuration) =>
+        await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+}
