@@ -10,6 +10,6 @@ internal static partial class RateLimitingLog
     [LoggerMessage(2, LogLevel.Information, "Rate-limit store available again.")]
     public static partial void StoreRecovered(ILogger logger);
 
-    [LoggerMessage(3, LogLevel.Debug, "Rate-limit compensation failed; the reserved counts expire with their window.")]
+    [LoggerMessage(3, LogLevel.Warning, "Rate-limit compensation failed; the held counts expire with their window.")]
     public static partial void CompensationFailed(ILogger logger, Exception exception);
 }

@@ -35,6 +35,7 @@ internal static class RateLimitingServiceCollectionExtensions
                 sp.GetRequiredService<RedisConnection>(),
                 sp.GetRequiredService<IOptions<RateLimitOptions>>().Value.RedisKeyPrefix,
                 sp.GetRequiredService<ILogger<RedisRateLimitStore>>()));
+            services.AddHostedService<RedisConnectionWarmup>();
         }
         else
         {

@@ -6,7 +6,7 @@ namespace AiGateway.RateLimiting;
 /// Owns the rate limiter's <see cref="ConnectionMultiplexer"/>: connects lazily, never blocks a request
 /// longer than the operation timeout, and lets StackExchange.Redis reconnect in the background.
 /// </summary>
-internal sealed class RedisConnection : IAsyncDisposable
+internal sealed class RedisConnection : IAsyncDisposable, IDisposable
 {
     private readonly ConfigurationOptions? _configuration;
     private readonly TimeSpan _operationTimeout;
@@ -48,8 +48,30 @@ internal sealed class RedisConnection : IAsyncDisposable
         return configuration;
     }
 
+    /// <summary>Begins the first connect without waiting for it, so early requests find Redis ready.</summary>
+    public void StartConnecting() =>
+        _ = Connect().ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
     /// <summary>The multiplexer, or <see cref="RateLimitStoreUnavailableException"/> if the first connect is not done in time.</summary>
     public async ValueTask<IConnectionMultiplexer> GetAsync()
+    {
+        var connect = Connect();
+        if (connect.IsCompletedSuccessfully)
+        {
+            return connect.Result;
+        }
+
+        try
+        {
+            return await connect.WaitAsync(_operationTimeout).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or RedisException)
+        {
+            throw new RateLimitStoreUnavailableException("Redis is not connected yet.", ex);
+        }
+    }
+
+    private Task<IConnectionMultiplexer> Connect()
     {
         var connect = _connect;
         if (connect is null || connect.IsFaulted || connect.IsCanceled)
@@ -65,19 +87,7 @@ internal sealed class RedisConnection : IAsyncDisposable
             }
         }
 
-        if (connect.IsCompletedSuccessfully)
-        {
-            return connect.Result;
-        }
-
-        try
-        {
-            return await connect.WaitAsync(_operationTimeout).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is TimeoutException or RedisException)
-        {
-            throw new RateLimitStoreUnavailableException("Redis is not connected yet.", ex);
-        }
+        return connect;
     }
 
     /// <summary>Whether the servers form a Redis Cluster (then multi-key scripts must stay within one hash slot).</summary>
@@ -105,11 +115,36 @@ internal sealed class RedisConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_configuration is not null && _connect is { IsCompletedSuccessfully: true } connect)
+        if (_configuration is not null && _connect is { } connect)
         {
-            await connect.Result.DisposeAsync().ConfigureAwait(false);
+            if (connect.IsCompletedSuccessfully)
+            {
+                await connect.Result.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                DisposeWhenConnected(connect);
+            }
         }
     }
+
+    public void Dispose()
+    {
+        if (_configuration is not null && _connect is { } connect)
+        {
+            if (connect.IsCompletedSuccessfully)
+            {
+                connect.Result.Dispose();
+            }
+            else
+            {
+                DisposeWhenConnected(connect);
+            }
+        }
+    }
+
+    private static void DisposeWhenConnected(Task<IConnectionMultiplexer> connect) =>
+        connect.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
 
     private static async Task<IConnectionMultiplexer> ConnectAsync(ConfigurationOptions configuration) =>
         await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);

@@ -136,7 +136,7 @@ internal sealed class RedisRateLimitStore : IRateLimitStore
         }
         catch (RateLimitStoreUnavailableException)
         {
-            Compensate(multiplexer, rules, groups, tasks, tokens);
+            await CompensateAsync(multiplexer, rules, groups, tasks, tokens).ConfigureAwait(false);
             throw;
         }
 
@@ -154,7 +154,7 @@ internal sealed class RedisRateLimitStore : IRateLimitStore
 
         if (!admitted)
         {
-            Compensate(multiplexer, rules, groups, tasks, tokens);
+            await CompensateAsync(multiplexer, rules, groups, tasks, tokens).ConfigureAwait(false);
         }
 
         return new StoreReservation(admitted, snapshots);
@@ -271,9 +271,14 @@ internal sealed class RedisRateLimitStore : IRateLimitStore
         return groups;
     }
 
-    /// <summary>Gives back what the admitting groups of a rejected (or failed) cross-slot reservation took.</summary>
-    private void Compensate(IConnectionMultiplexer multiplexer, IReadOnlyList<LimitRule> rules, List<List<int>> groups, Task<StoreReservation>[] tasks, long tokens)
+    /// <summary>
+    /// Gives back what the admitting groups of a rejected (or failed) cross-slot reservation took, before the
+    /// rejection is returned, so a rejection never leaves anything consumed. A failed compensation is logged
+    /// and left to expire with its window.
+    /// </summary>
+    private async Task CompensateAsync(IConnectionMultiplexer multiplexer, IReadOnlyList<LimitRule> rules, List<List<int>> groups, Task<StoreReservation>[] tasks, long tokens)
     {
+        var compensations = new List<Task>();
         for (var g = 0; g < groups.Count; g++)
         {
             if (!tasks[g].IsCompletedSuccessfully || !tasks[g].Result.Admitted)
@@ -282,20 +287,26 @@ internal sealed class RedisRateLimitStore : IRateLimitStore
             }
 
             var members = groups[g];
-            var groupRules = members.Select(i => rules[i]).ToArray();
+            var groupRules = new LimitRule[members.Count];
+            var keys = new RedisKey[members.Count];
             var windows = new long[members.Count];
             for (var m = 0; m < members.Count; m++)
             {
+                groupRules[m] = rules[members[m]];
+                keys[m] = Key(groupRules[m]);
                 windows[m] = tasks[g].Result.Snapshots[m].NowMs / groupRules[m].WindowMs;
             }
 
-            _ = AdjustGroupAsync(multiplexer, groupRules, groupRules.Select(Key).Select(k => (RedisKey)k).ToArray(), windows, -1, -tokens)
-                .ContinueWith(
-                    static (t, state) => RateLimitingLog.CompensationFailed((ILogger)state!, t.Exception!),
-                    _logger,
-                    CancellationToken.None,
-                    TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-                    TaskScheduler.Default);
+            compensations.Add(AdjustGroupAsync(multiplexer, groupRules, keys, windows, -1, -tokens));
+        }
+
+        try
+        {
+            await Guard(Task.WhenAll(compensations)).ConfigureAwait(false);
+        }
+        catch (RateLimitStoreUnavailableException ex)
+        {
+            RateLimitingLog.CompensationFailed(_logger, ex);
         }
     }
 
