@@ -114,35 +114,36 @@ internal sealed class AdmissionLimiter : IAdmissionLimiter
             }
         }
 
-        var merged = (List<LimitRule>?)null;
-        for (var i = 0; i < rules.Count && merged is null; i++)
+        var keys = new string[rules.Count];
+        var duplicates = false;
+        for (var i = 0; i < keys.Length; i++)
         {
-            for (var j = i + 1; j < rules.Count; j++)
+            keys[i] = rules[i].CounterKey;
+            for (var j = 0; j < i && !duplicates; j++)
             {
-                if (rules[i].CounterKey == rules[j].CounterKey)
-                {
-                    merged = [];
-                    break;
-                }
+                duplicates = keys[j] == keys[i];
             }
         }
 
-        if (merged is null)
+        if (!duplicates)
         {
             return rules;
         }
 
-        foreach (var rule in rules)
+        var merged = new List<LimitRule>(rules.Count);
+        var mergedKeys = new List<string>(rules.Count);
+        for (var i = 0; i < keys.Length; i++)
         {
-            var index = merged.FindIndex(r => r.CounterKey == rule.CounterKey);
+            var index = mergedKeys.IndexOf(keys[i]);
             if (index < 0)
             {
-                merged.Add(rule);
+                merged.Add(rules[i]);
+                mergedKeys.Add(keys[i]);
             }
             else
             {
                 var existing = merged[index];
-                merged[index] = existing with { Requests = Min(existing.Requests, rule.Requests), Tokens = Min(existing.Tokens, rule.Tokens) };
+                merged[index] = existing with { Requests = Min(existing.Requests, rules[i].Requests), Tokens = Min(existing.Tokens, rules[i].Tokens) };
             }
         }
 
@@ -202,12 +203,12 @@ internal sealed class AdmissionLimiter : IAdmissionLimiter
 
         if (worstRule is null)
         {
-            // The store rejected but every limit fits now: traffic freed room in between (only possible when a
-            // cluster spreads scopes over shards). Ask the caller to retry at once.
-            var first = rules[0];
-            var dimension = first.Requests is null && first.Tokens is not null ? LimitDimension.Tokens : LimitDimension.Requests;
-            return RateLimitDecision.Reject(new RateLimitRejection(
-                first.Scope, dimension, (dimension == LimitDimension.Requests ? first.Requests : first.Tokens) ?? 0, dimension == LimitDimension.Requests ? 1 : tokens, TimeSpan.FromMilliseconds(1), requests, tokenStatus));
+            // The store rejected, yet every limit fits on its snapshot: only when a cluster spread the scopes over
+            // shards and another request's compensation freed room in between. Report the first limit, retry at once.
+            worstRule = rules[0];
+            worstDimension = worstRule.Requests is null && worstRule.Tokens is not null ? LimitDimension.Tokens : LimitDimension.Requests;
+            worstRequested = worstDimension == LimitDimension.Requests ? 1 : tokens;
+            worstWait = 1;
         }
 
         return RateLimitDecision.Reject(new RateLimitRejection(

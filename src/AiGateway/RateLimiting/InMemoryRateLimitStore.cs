@@ -28,7 +28,13 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore
     public ValueTask<StoreReservation> ReserveAsync(IReadOnlyList<LimitRule> rules, long tokens)
     {
         var now = NowMs();
-        var order = SortedIndexes(rules);
+        var keys = new string[rules.Count];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = rules[i].CounterKey;
+        }
+
+        var order = SortedIndexes(keys);
         var counters = new Counter[rules.Count];
         var snapshots = new WindowSnapshot[rules.Count];
         var admitted = false;
@@ -37,7 +43,7 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore
         {
             for (var i = 0; i < rules.Count; i++)
             {
-                counters[i] = _counters.GetOrAdd(rules[i].CounterKey, static (_, w) => new Counter(w), rules[i].WindowMs);
+                counters[i] = _counters.GetOrAdd(keys[i], static (_, w) => new Counter(w), rules[i].WindowMs);
             }
 
             var entered = 0;
@@ -109,15 +115,16 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore
         for (var i = 0; i < rules.Count; i++)
         {
             var rule = rules[i];
+            var key = rule.CounterKey;
             while (true)
             {
                 var debit = requestDelta > 0 || tokenDelta > 0;
                 Counter? c;
                 if (debit)
                 {
-                    c = _counters.GetOrAdd(rule.CounterKey, static (_, w) => new Counter(w), rule.WindowMs);
+                    c = _counters.GetOrAdd(key, static (_, w) => new Counter(w), rule.WindowMs);
                 }
-                else if (!_counters.TryGetValue(rule.CounterKey, out c))
+                else if (!_counters.TryGetValue(key, out c))
                 {
                     break;
                 }
@@ -194,9 +201,9 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore
 
     private long NowMs() => _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private static int[] SortedIndexes(IReadOnlyList<LimitRule> rules)
+    private static int[] SortedIndexes(string[] keys)
     {
-        var order = new int[rules.Count];
+        var order = new int[keys.Length];
         for (var i = 0; i < order.Length; i++)
         {
             order[i] = i;
@@ -204,7 +211,7 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore
 
         if (order.Length > 1)
         {
-            Array.Sort(order, (a, b) => string.CompareOrdinal(rules[a].CounterKey, rules[b].CounterKey));
+            Array.Sort(order, (a, b) => string.CompareOrdinal(keys[a], keys[b]));
         }
 
         return order;

@@ -12,7 +12,7 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
     private readonly TimeSpan _operationTimeout;
     private readonly Lock _gate = new();
     private Task<IConnectionMultiplexer>? _connect;
-    private bool? _isCluster;
+    private int _clusterState; // 0 unknown, 1 standalone, 2 cluster
 
     public RedisConnection(string connectionString, RateLimitOptions options)
     {
@@ -93,9 +93,10 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
     /// <summary>Whether the servers form a Redis Cluster (then multi-key scripts must stay within one hash slot).</summary>
     public bool IsCluster(IConnectionMultiplexer multiplexer)
     {
-        if (_isCluster is { } known)
+        var known = Volatile.Read(ref _clusterState);
+        if (known != 0)
         {
-            return known;
+            return known == 2;
         }
 
         var cluster = false;
@@ -107,7 +108,7 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
         // Only trust the answer once connected: before that every server reports Standalone.
         if (multiplexer.IsConnected)
         {
-            _isCluster = cluster;
+            Volatile.Write(ref _clusterState, cluster ? 2 : 1);
         }
 
         return cluster;

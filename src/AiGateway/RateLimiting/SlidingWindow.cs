@@ -9,6 +9,23 @@ namespace AiGateway.RateLimiting;
 /// last window length" is estimated as <c>previous × (window − elapsed) / window + current</c>, i.e. the
 /// previous window is assumed evenly spread. Windows are aligned to the Unix epoch, so every replica and
 /// the Redis server agree on window boundaries.
+/// <para>Why this algorithm:</para>
+/// <list type="bullet">
+/// <item>Admission is exact against the counter: under any concurrency a full window admits exactly the
+/// limit (the decision and the increment are one atomic step, a lock in memory or a Lua script in Redis).
+/// 300 simultaneous requests against 100 RPM admit 100; only a window boundary falling inside a burst can
+/// add a few, because the previous window then decays (each extra needs 1/limit of a window to pass).</item>
+/// <item>Settlement is natural: a reservation remembers its fixed window, and refund or debit is an add to
+/// that window's counter. A token bucket or GCRA can refund too, but starts full: a burst of the whole limit
+/// and then the refill admits up to twice the limit in the first minute, outside the 2 % the gateway promises.</item>
+/// <item>Constant memory: two numbers per scope and dimension, versus one entry per request (or per token
+/// reservation) for a sliding log, which would also make settlement a search.</item>
+/// <item>Accuracy: within one fixed window it never admits more than the limit. Over an arbitrary rolling
+/// minute the adversarial worst case (a whole limit's burst in the last millisecond of a window, then steady
+/// traffic) approaches twice the limit, the same bound as a token bucket; but the common shapes, a burst
+/// from idle or steady traffic, are admitted within a request or two of the limit (Cloudflare measured
+/// 0.003 % wrong decisions on real traffic with this estimator).</item>
+/// </list>
 /// </remarks>
 internal static class SlidingWindow
 {
