@@ -147,6 +147,8 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
     private static void DisposeWhenConnected(Task<IConnectionMultiplexer> connect) =>
         connect.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
 
-    private static async Task<IConnectionMultiplexer> ConnectAsync(ConfigurationOptions configuration) =>
-        await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+    // On the thread pool: ConnectAsync does socket and handshake set-up synchronously before its first await,
+    // which must not count against the caller's operation timeout.
+    private static Task<IConnectionMultiplexer> ConnectAsync(ConfigurationOptions configuration) =>
+        Task.Run(async () => (IConnectionMultiplexer)await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false));
 }

@@ -11,7 +11,9 @@ namespace AiGateway.Tests.RateLimiting;
 /// <summary>Kills redis-server mid-test: the configured failure mode applies, nothing hangs, and the limiter recovers on restart.</summary>
 public sealed class RedisOutageTests
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(1);
+    // Far below StackExchange.Redis's default 5 s timeouts; generous over the 500 ms operation timeout so a busy CI machine does not flake.
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan OperationTimeout = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(30);
 
     [RedisFact]
@@ -21,7 +23,7 @@ public sealed class RedisOutageTests
         using var meters = new TestMeterFactory();
         using var failures = new MetricCollector<long>(meters, RateLimitingMetrics.MeterName, "aigateway.ratelimit.store_failures");
         var logger = new ListLogger<AdmissionLimiter>();
-        var options = new RateLimitOptions { FailureMode = RateLimitFailureMode.FailOpen, RedisConnectTimeout = TimeSpan.FromSeconds(1) };
+        var options = new RateLimitOptions { FailureMode = RateLimitFailureMode.FailOpen, RedisConnectTimeout = TimeSpan.FromSeconds(1), RedisOperationTimeout = OperationTimeout };
         await using var connection = new RedisConnection(server.ConnectionString, options);
         var limiter = Create(new RedisRateLimitStore(connection, "outage", NullLogger<RedisRateLimitStore>.Instance), options: options, meterFactory: meters, logger: logger);
         var rules = new[] { Key("k", 1, null) };
@@ -53,7 +55,7 @@ public sealed class RedisOutageTests
     public async Task ReserveAsync_RedisKilledFailClosed_ReturnsUnavailableThenRecovers()
     {
         await using var server = await RedisServer.StartAsync();
-        var options = new RateLimitOptions { FailureMode = RateLimitFailureMode.FailClosed, RedisConnectTimeout = TimeSpan.FromSeconds(1) };
+        var options = new RateLimitOptions { FailureMode = RateLimitFailureMode.FailClosed, RedisConnectTimeout = TimeSpan.FromSeconds(1), RedisOperationTimeout = OperationTimeout };
         await using var connection = new RedisConnection(server.ConnectionString, options);
         var limiter = Create(new RedisRateLimitStore(connection, "outage", NullLogger<RedisRateLimitStore>.Instance), options: options);
         var rules = new[] { Key("k", 100, null) };
@@ -78,10 +80,11 @@ public sealed class RedisOutageTests
     {
         await using var server = await RedisServer.StartAsync();
         server.Kill();
-        var options = new RateLimitOptions { FailureMode = RateLimitFailureMode.FailClosed };
+        var options = new RateLimitOptions { FailureMode = RateLimitFailureMode.FailClosed, RedisConnectTimeout = TimeSpan.FromSeconds(10), RedisOperationTimeout = OperationTimeout };
         await using var connection = new RedisConnection(server.ConnectionString, options);
         var limiter = Create(new RedisRateLimitStore(connection, "outage", NullLogger<RedisRateLimitStore>.Instance), options: options);
 
+        // Well under the 10 s connect timeout: the first request waits one operation timeout, not the connect.
         var decision = await ReserveWithinAsync(limiter, [Key("k", 100, null)], Bound);
 
         Assert.Equal(RateLimitOutcome.StoreUnavailable, decision.Outcome);
