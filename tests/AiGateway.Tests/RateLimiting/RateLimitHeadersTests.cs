@@ -1,0 +1,75 @@
+using AiGateway.RateLimiting;
+using Microsoft.AspNetCore.Http;
+
+namespace AiGateway.Tests.RateLimiting;
+
+public class RateLimitHeadersTests
+{
+    private static readonly LimitScope Scope = new(LimitScopeKind.Key, "k");
+
+    [Theory]
+    [InlineData(0, "0ms")]
+    [InlineData(20, "20ms")]
+    [InlineData(1_000, "1s")]
+    [InlineData(1_500, "1.5s")]
+    [InlineData(360_000, "6m0s")]
+    [InlineData(107_655, "1m47.655s")]
+    [InlineData(3_600_000, "1h0m0s")]
+    public void FormatDuration_WritesOpenAiStyle(long ms, string expected) =>
+        Assert.Equal(expected, RateLimitHeaders.FormatDuration(TimeSpan.FromMilliseconds(ms)));
+
+    [Fact]
+    public void Write_Reservation_WritesTightestRequestAndTokenLimits()
+    {
+        var reservation = new RateLimitReservation(
+            [],
+            [],
+            100,
+            new RateLimitStatus(Scope, LimitDimension.Requests, 60, 59, TimeSpan.FromSeconds(1)),
+            new RateLimitStatus(Scope, LimitDimension.Tokens, 150_000, 149_984, TimeSpan.FromMilliseconds(6)),
+            isDegraded: false);
+        var headers = new HeaderDictionary();
+
+        RateLimitHeaders.Write(headers, reservation);
+
+        Assert.Equal("60", headers["x-ratelimit-limit-requests"]);
+        Assert.Equal("59", headers["x-ratelimit-remaining-requests"]);
+        Assert.Equal("1s", headers["x-ratelimit-reset-requests"]);
+        Assert.Equal("150000", headers["x-ratelimit-limit-tokens"]);
+        Assert.Equal("149984", headers["x-ratelimit-remaining-tokens"]);
+        Assert.Equal("6ms", headers["x-ratelimit-reset-tokens"]);
+    }
+
+    [Fact]
+    public void Write_DegradedReservation_WritesNothing()
+    {
+        var headers = new HeaderDictionary();
+
+        RateLimitHeaders.Write(headers, RateLimitReservation.Degraded(10));
+
+        Assert.Empty(headers);
+    }
+
+    [Fact]
+    public void Write_Rejection_RoundsRetryAfterUp()
+    {
+        var headers = new HeaderDictionary();
+        var rejection = new RateLimitRejection(Scope, LimitDimension.Requests, 60, 1, TimeSpan.FromMilliseconds(1_200.2), null, null);
+
+        RateLimitHeaders.Write(headers, rejection);
+
+        Assert.Equal("2", headers["Retry-After"]);
+        Assert.Equal("1201", headers["retry-after-ms"]);
+    }
+
+    [Fact]
+    public void Write_RejectionThatCanNeverFit_OmitsRetryHeaders()
+    {
+        var headers = new HeaderDictionary();
+
+        RateLimitHeaders.Write(headers, new RateLimitRejection(Scope, LimitDimension.Tokens, 1_000, 5_000, null, null, null));
+
+        Assert.False(headers.ContainsKey("Retry-After"));
+        Assert.False(headers.ContainsKey("retry-after-ms"));
+    }
+}
