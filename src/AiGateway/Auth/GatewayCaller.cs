@@ -1,4 +1,5 @@
 using AiGateway.Configuration;
+using AiGateway.RateLimiting;
 
 namespace AiGateway.Auth;
 
@@ -7,12 +8,20 @@ internal sealed class GatewayCaller
 {
     public static readonly GatewayCaller Anonymous = new("anonymous", null, ModelMatcher.All);
 
-    public GatewayCaller(string name, string? team, ModelMatcher models)
+    public GatewayCaller(string name, string? team, ModelMatcher models, LimitRule? limit = null, LimitRule? teamLimit = null)
     {
         Name = name;
         Team = team;
         Models = models;
+        Limit = limit;
+        TeamLimit = teamLimit;
     }
+
+    /// <summary>The key's own limits, or null.</summary>
+    public LimitRule? Limit { get; }
+
+    /// <summary>The key's team's limits, or null.</summary>
+    public LimitRule? TeamLimit { get; }
 
     /// <summary>The key's configured name; safe for logs and metrics.</summary>
     public string Name { get; }

@@ -43,7 +43,7 @@ internal sealed class GatewayKeyAuthenticationHandler(
         var hash = Sha256Hex(presented);
         if (config.KeysBySha256.TryGetValue(hash, out var key))
         {
-            return Task.FromResult(Success(new GatewayCaller(key.Name, key.Team, key.Models)));
+            return Task.FromResult(Success(new GatewayCaller(key.Name, key.Team, key.Models, key.Limit, key.TeamLimit)));
         }
         if (config.KeysBySha256.Count == 0 && developmentKey.Matches(hash))
         {

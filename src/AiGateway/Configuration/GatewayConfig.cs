@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Text.Json;
 using AiGateway.Providers;
+using AiGateway.RateLimiting;
 
 namespace AiGateway.Configuration;
 
@@ -27,6 +28,13 @@ internal sealed class CatalogModel
     public required string OwnedBy { get; init; }
     public int? ContextWindow { get; init; }
     public int? MaxOutputTokens { get; init; }
+    public int? DefaultMaxTokens { get; init; }
+
+    /// <summary>The tokenizer encoding used to count this model's prompts.</summary>
+    public required string Encoding { get; init; }
+
+    /// <summary>Limits across all callers of the model, or null.</summary>
+    public LimitRule? Limit { get; init; }
 }
 
 /// <summary>One deployment: where a model is served and under which upstream name.</summary>
@@ -40,6 +48,9 @@ internal sealed class Deployment
     public required byte[] UpstreamModelJson { get; init; }
 
     public required int Weight { get; init; }
+
+    /// <summary>Limits of this deployment (the provider's quota), or null.</summary>
+    public LimitRule? Limit { get; init; }
 
     public static byte[] EncodeJsonString(string value)
     {
@@ -75,6 +86,12 @@ internal sealed class GatewayKey
     public required string Name { get; init; }
     public string? Team { get; init; }
     public required ModelMatcher Models { get; init; }
+
+    /// <summary>Limits of this key, or null.</summary>
+    public LimitRule? Limit { get; init; }
+
+    /// <summary>Limits shared by the key's team, or null.</summary>
+    public LimitRule? TeamLimit { get; init; }
 }
 
 /// <summary>Which public models an identity may use: exact names, <c>prefix*</c> patterns, or everything.</summary>

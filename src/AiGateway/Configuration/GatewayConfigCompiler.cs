@@ -3,6 +3,7 @@ using AiGateway.Providers;
 using AiGateway.Providers.AzureOpenAI;
 using AiGateway.Providers.Mock;
 using AiGateway.Providers.OpenAI;
+using AiGateway.RateLimiting;
 
 namespace AiGateway.Configuration;
 
@@ -45,6 +46,7 @@ internal static class GatewayConfigCompiler
                     UpstreamModel = upstream,
                     UpstreamModelJson = Deployment.EncodeJsonString(upstream),
                     Weight = d.Weight,
+                    Limit = Rule(LimitScopeKind.Deployment, d.Name ?? $"{d.Cluster}/{upstream}", d.RateLimit),
                 };
             }).ToArray();
             models.Add(new CatalogModel
@@ -54,12 +56,22 @@ internal static class GatewayConfigCompiler
                 OwnedBy = model.OwnedBy ?? deployments[0].Cluster.Adapter.Name,
                 ContextWindow = model.ContextWindow,
                 MaxOutputTokens = model.MaxOutputTokens,
+                DefaultMaxTokens = model.DefaultMaxTokens,
+                Encoding = model.Encoding ?? Tokens.TokenEncodings.ForModel(deployments[0].UpstreamModel),
+                Limit = Rule(LimitScopeKind.Model, model.Name, model.RateLimit),
             });
         }
 
         var keys = options.Auth.Keys.ToFrozenDictionary(
             k => k.Sha256.ToLowerInvariant(),
-            k => new GatewayKey { Name = k.Name, Team = k.Team, Models = new ModelMatcher(k.Models) },
+            k => new GatewayKey
+            {
+                Name = k.Name,
+                Team = k.Team,
+                Models = new ModelMatcher(k.Models),
+                Limit = Rule(LimitScopeKind.Key, k.Name, k.RateLimit),
+                TeamLimit = k.Team is not null && options.Auth.Teams.TryGetValue(k.Team, out var team) ? Rule(LimitScopeKind.Team, k.Team, team.RateLimit) : null,
+            },
             StringComparer.Ordinal);
 
         return new GatewayConfig
@@ -73,6 +85,11 @@ internal static class GatewayConfigCompiler
             MaxRequestBodyBytes = options.Limits.MaxRequestBodyBytes,
         };
     }
+
+    private static LimitRule? Rule(LimitScopeKind kind, string id, RateLimitSettings? settings) =>
+        settings is { RequestsPerMinute: not null } or { TokensPerMinute: not null }
+            ? LimitRule.PerMinute(kind, id, settings.RequestsPerMinute, settings.TokensPerMinute)
+            : null;
 
     public static ProviderAdapter AdapterFor(string provider) => provider switch
     {

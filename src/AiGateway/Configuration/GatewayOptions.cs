@@ -28,6 +28,30 @@ public sealed record AuthOptions
 
     /// <summary>Gateway keys, stored only as SHA-256 hashes.</summary>
     public List<KeyOptions> Keys { get; init; } = [];
+
+    /// <summary>Teams by name, with limits shared by all of a team's keys.</summary>
+    public Dictionary<string, TeamOptions> Teams { get; init; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>A team: a group of keys sharing limits.</summary>
+public sealed record TeamOptions
+{
+    /// <summary>Limits across all of the team's keys. Optional.</summary>
+    public RateLimitSettings? RateLimit { get; init; }
+}
+
+/// <summary>
+/// Requests and tokens per minute for one scope (a key, a team, a model or a deployment). Tokens are
+/// prompt plus completion; a request reserves its prompt and its <c>max_tokens</c> up front and settles
+/// with the real usage afterwards. Absent values mean no limit. Enforced across replicas when Redis is configured.
+/// </summary>
+public sealed record RateLimitSettings
+{
+    /// <summary>Requests per minute. Optional.</summary>
+    public long? RequestsPerMinute { get; init; }
+
+    /// <summary>Tokens per minute. Optional.</summary>
+    public long? TokensPerMinute { get; init; }
 }
 
 /// <summary>One gateway key.</summary>
@@ -44,6 +68,9 @@ public sealed record KeyOptions
 
     /// <summary>Models this key may use: exact names, prefixes ending in <c>*</c>, or <c>*</c> for all. Default all.</summary>
     public List<string> Models { get; init; } = [];
+
+    /// <summary>Limits of this key. Optional.</summary>
+    public RateLimitSettings? RateLimit { get; init; }
 }
 
 /// <summary>One upstream endpoint family.</summary>
@@ -105,6 +132,15 @@ public sealed record ModelOptions
 
     /// <summary>The <c>owned_by</c> value in <c>/v1/models</c>. Default: the first deployment's provider.</summary>
     public string? OwnedBy { get; init; }
+
+    /// <summary>Completion tokens reserved when a request sets no <c>max_tokens</c>. Default: <see cref="MaxOutputTokens"/>, else what the context window leaves, else 1024.</summary>
+    public int? DefaultMaxTokens { get; init; }
+
+    /// <summary>Tokenizer for counting: <c>o200k_base</c> or <c>cl100k_base</c>. Default: chosen from the upstream model name.</summary>
+    public string? Encoding { get; init; }
+
+    /// <summary>Limits across all callers of this model. Optional.</summary>
+    public RateLimitSettings? RateLimit { get; init; }
 }
 
 /// <summary>One deployment of a model on a cluster.</summary>
@@ -121,6 +157,9 @@ public sealed record DeploymentOptions
 
     /// <summary>Public name reported in headers and metrics. Default <c>cluster/model</c>.</summary>
     public string? Name { get; init; }
+
+    /// <summary>Limits of this deployment, to stay under the provider's quota. Optional.</summary>
+    public RateLimitSettings? RateLimit { get; init; }
 }
 
 /// <summary>Request limits.</summary>

@@ -89,6 +89,14 @@ internal static partial class GatewayOptionsValidator
             }
             if (model.ContextWindow is <= 0) errors.Add($"{path}.contextWindow: must be positive.");
             if (model.MaxOutputTokens is <= 0) errors.Add($"{path}.maxOutputTokens: must be positive.");
+            if (model.DefaultMaxTokens is <= 0) errors.Add($"{path}.defaultMaxTokens: must be positive.");
+            else if (model.DefaultMaxTokens > model.MaxOutputTokens) errors.Add($"{path}.defaultMaxTokens: must not exceed maxOutputTokens.");
+            if (model.MaxOutputTokens > model.ContextWindow) errors.Add($"{path}.maxOutputTokens: must not exceed contextWindow.");
+            if (model.Encoding is not null && !Tokens.TokenEncodings.IsSupported(model.Encoding))
+            {
+                errors.Add($"{path}.encoding: '{model.Encoding}' is not supported; use one of {string.Join(", ", Tokens.TokenEncodings.Supported)}.");
+            }
+            ValidateRateLimit(model.RateLimit, $"{path}.rateLimit", errors);
             if (model.Deployments.Count == 0)
             {
                 errors.Add($"{path}.deployments: at least one deployment is required.");
@@ -114,6 +122,7 @@ internal static partial class GatewayOptionsValidator
                 {
                     errors.Add($"{dpath}.model: must be 1 to 256 characters.");
                 }
+                ValidateRateLimit(deployment.RateLimit, $"{dpath}.rateLimit", errors);
             }
             if (model.Deployments.Count > 0 && totalWeight == 0)
             {
@@ -143,6 +152,7 @@ internal static partial class GatewayOptionsValidator
             {
                 errors.Add($"{path}.sha256: the same key is listed more than once.");
             }
+            ValidateRateLimit(key.RateLimit, $"{path}.rateLimit", errors);
             for (var j = 0; j < key.Models.Count; j++)
             {
                 var pattern = key.Models[j];
@@ -157,12 +167,24 @@ internal static partial class GatewayOptionsValidator
             }
         }
 
+        foreach (var (name, team) in options.Auth.Teams)
+        {
+            ValidateRateLimit(team.RateLimit, $"auth.teams.{name}.rateLimit", errors);
+        }
+
         if (options.Limits.MaxRequestBodyBytes is < MinBodyBytes or > MaxBodyBytes)
         {
             errors.Add($"limits.maxRequestBodyBytes: must be between {MinBodyBytes} and {MaxBodyBytes}.");
         }
 
         return errors;
+    }
+
+    private static void ValidateRateLimit(RateLimitSettings? limit, string path, List<string> errors)
+    {
+        if (limit is null) return;
+        if (limit.RequestsPerMinute is <= 0) errors.Add($"{path}.requestsPerMinute: must be positive.");
+        if (limit.TokensPerMinute is <= 0) errors.Add($"{path}.tokensPerMinute: must be positive.");
     }
 
     [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]

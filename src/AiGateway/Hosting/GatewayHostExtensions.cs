@@ -2,6 +2,8 @@ using AiGateway.Auth;
 using AiGateway.Configuration;
 using AiGateway.Pipeline;
 using AiGateway.Providers.Mock;
+using AiGateway.RateLimiting;
+using AiGateway.Tokens;
 using AiGateway.Transforms;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -60,6 +62,8 @@ internal static class GatewayHostExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayConfigStore>();
         services.AddSingleton<MockResponder>();
+        services.AddTokenCounting();
+        services.AddAiRateLimiting(builder.Configuration);
         services.AddSingleton(sp =>
         {
             var configured = builder.Configuration[DevKeyKey];
@@ -110,7 +114,9 @@ internal static class GatewayHostExtensions
         app.MapAdmin();                                     // /admin/v1/*, admin key only
         app.MapReverseProxy(proxy =>
         {
-            proxy.UseMiddleware<ModelResolutionMiddleware>(); // parse body once → model → deployment → cluster; mock answered here
+            proxy.UseMiddleware<ModelResolutionMiddleware>(); // parse body once → model → deployment → cluster, provider body
+            proxy.UseMiddleware<TokenAdmissionMiddleware>();  // count prompt, context window, reserve RPM/TPM; settle after
+            proxy.UseMiddleware<MockProviderMiddleware>();    // mock deployments answered in-process
             proxy.UseLoadBalancing();                         // YARP picks a destination within the cluster
             proxy.UsePassiveHealthChecks();
         });

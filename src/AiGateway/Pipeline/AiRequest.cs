@@ -28,6 +28,12 @@ internal sealed class AiRequest
 
     public string RequestId { get; init; } = "";
 
+    /// <summary>Prompt tokens as counted by the gateway; 0 when no limit or window needed the count.</summary>
+    public int PromptTokens { get; set; }
+
+    /// <summary>Tokens held in the rate limits for this request: the prompt plus its completion budget.</summary>
+    public long ReservedTokens { get; set; }
+
     /// <summary>Usage reported by the upstream (or the mock), once the response has been relayed.</summary>
     public TokenUsage? Usage { get; set; }
 

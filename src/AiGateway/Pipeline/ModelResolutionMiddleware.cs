@@ -1,7 +1,6 @@
 using AiGateway.Auth;
 using AiGateway.Configuration;
 using AiGateway.Protocol;
-using AiGateway.Providers.Mock;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
@@ -11,14 +10,13 @@ namespace AiGateway.Pipeline;
 /// <summary>
 /// The first proxy-pipeline step: reads and scans the body once, resolves the model in the catalog,
 /// checks the caller may use it, picks a deployment, and points YARP at its cluster with the body the
-/// provider expects. Mock deployments are answered here. Afterwards, turns YARP's forwarding failures
+/// provider expects. Afterwards, turns YARP's forwarding failures
 /// into OpenAI errors.
 /// </summary>
 internal sealed partial class ModelResolutionMiddleware(
     RequestDelegate next,
     GatewayConfigStore configStore,
     IProxyStateLookup proxyState,
-    MockResponder mock,
     ILogger<ModelResolutionMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
@@ -32,7 +30,8 @@ internal sealed partial class ModelResolutionMiddleware(
         var deployment = aiRequest.Deployment!;
         if (!deployment.Cluster.Adapter.IsProxied)
         {
-            await mock.RespondAsync(context, aiRequest);
+            // Answered in-process further down the pipeline, after admission.
+            await next(context);
             return;
         }
 

@@ -22,7 +22,7 @@ public class ModelRewriteTests
             Caller = GatewayCaller.Anonymous,
             Body = bytes,
             Scanned = scanned,
-            Model = new CatalogModel { Name = scanned.Model, Deployments = [deployment], OwnedBy = "x" },
+            Model = new CatalogModel { Name = scanned.Model, Deployments = [deployment], OwnedBy = "x", Encoding = "o200k_base" },
             Deployment = deployment,
         };
     }

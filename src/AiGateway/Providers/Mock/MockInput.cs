@@ -13,6 +13,21 @@ internal sealed class MockInput
     public int? Dimensions { get; private init; }
     public bool Base64 { get; private init; }
 
+    public MockInput WithPromptTokens(int tokens) => new() { Text = Text, Inputs = Inputs, PromptTokens = tokens, Dimensions = Dimensions, Base64 = Base64 };
+
+    /// <summary>Counts the prompt with the gateway's tokenizer, as a provider would bill it.</summary>
+    public int CountPrompt(Tokens.TextTokenCounter counter, ReadOnlyMemory<byte> body, AiOperation operation)
+    {
+        var kind = operation switch
+        {
+            AiOperation.Completions => Tokens.PromptKind.Completions,
+            AiOperation.Embeddings => Tokens.PromptKind.Embeddings,
+            _ => Tokens.PromptKind.ChatCompletions,
+        };
+        var count = Tokens.PromptTokenCounter.Count(counter, kind, body);
+        return count.IsValid ? count.Tokens : PromptTokens;
+    }
+
     public static MockInput Parse(ReadOnlySpan<byte> body, AiOperation operation)
     {
         var reader = new Utf8JsonReader(body);

@@ -14,7 +14,7 @@ namespace AiGateway.Providers.Mock;
 /// deterministic unit vectors. Usage is reported like a real provider's. For demos, tests and
 /// benchmarks of the gateway alone.
 /// </summary>
-internal sealed class MockResponder(TimeProvider time)
+internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry tokenizers)
 {
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
@@ -32,6 +32,13 @@ internal sealed class MockResponder(TimeProvider time)
             await OpenAiError.WriteAsync(context, 400, e.Message, OpenAiError.InvalidRequest, e.Source);
             return;
         }
+
+        // Real token counts, like a provider's: the gateway's own count when admission made one.
+        var counter = tokenizers.GetCounter(request.Model.Encoding);
+        var promptTokens = request.PromptTokens > 0 ? request.PromptTokens : input.CountPrompt(counter, request.Body, request.Operation);
+        input = input.WithPromptTokens(promptTokens);
+        var completionTokens = request.Operation == AiOperation.Embeddings ? 0 : Words(input.Text, request.Scanned.MaxTokens).Count;
+        request.Usage = new TokenUsage(promptTokens, completionTokens, 0, UsageSource.Reported);
 
         switch (request.Operation)
         {

@@ -1,0 +1,195 @@
+using System.Text.Json;
+using AiGateway.Protocol;
+using AiGateway.RateLimiting;
+using AiGateway.Tokens;
+
+namespace AiGateway.Pipeline;
+
+/// <summary>
+/// Counts prompt tokens, refuses a request that cannot fit the model's context window, and reserves
+/// requests and tokens (prompt + completion budget) in every applicable limit before anything goes
+/// upstream. After the response, settles the reservation with the real usage: reported usage when the
+/// upstream gave it, otherwise the prompt plus the counted streamed text, and nothing for a request the
+/// upstream never served.
+/// </summary>
+internal sealed partial class TokenAdmissionMiddleware(
+    RequestDelegate next,
+    TokenizerRegistry tokenizers,
+    IAdmissionLimiter limiter,
+    ILogger<TokenAdmissionMiddleware> logger)
+{
+    /// <summary>Completion tokens reserved when neither the request nor the catalog names a budget.</summary>
+    public const int FallbackCompletionBudget = 1024;
+
+    private static readonly string[] UpstreamRateLimitHeaders =
+    [
+        RateLimitHeaders.LimitRequests, RateLimitHeaders.RemainingRequests, RateLimitHeaders.ResetRequests,
+        RateLimitHeaders.LimitTokens, RateLimitHeaders.RemainingTokens, RateLimitHeaders.ResetTokens,
+    ];
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Features.Get<AiRequest>()!;
+        var rules = Rules(request);
+        var model = request.Model;
+
+        // Exact counting costs real CPU on long prompts; it is done when a limit or the context window needs it.
+        // The body's length bounds the prompt's tokens from above, so a request far from the window skips the count.
+        var needsCount = rules.Count > 0 && HasTokenLimit(rules)
+            || model.ContextWindow is { } window && request.Body.Length + (request.Scanned.MaxTokens ?? 0) > window;
+        if (needsCount && !Count(context, request, out var error))
+        {
+            await error!.WriteAsync(context);
+            return;
+        }
+
+        if (rules.Count == 0)
+        {
+            await next(context);
+            return;
+        }
+
+        var decision = await limiter.ReserveAsync(rules, (int)Math.Min(request.ReservedTokens, int.MaxValue), context.RequestAborted);
+        switch (decision.Outcome)
+        {
+            case RateLimitOutcome.Rejected:
+                await RejectAsync(context, decision.Rejection!);
+                return;
+            case RateLimitOutcome.StoreUnavailable:
+                await OpenAiError.WriteAsync(context, 503, "The gateway cannot check rate limits right now; retry shortly.", OpenAiError.Server, null, "rate_limit_store_unavailable");
+                return;
+        }
+
+        var reservation = decision.Reservation!;
+        context.Response.OnStarting(static state =>
+        {
+            var (http, held) = ((HttpContext, RateLimitReservation))state;
+            var headers = http.Response.Headers;
+            // The provider's headers describe the gateway's own provider quota, not the caller's limits.
+            foreach (var name in UpstreamRateLimitHeaders) headers.Remove(name);
+            RateLimitHeaders.Write(headers, held);
+            return Task.CompletedTask;
+        }, (context, reservation));
+
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            // Settled also when the client aborted: the tokens were spent all the same.
+            await limiter.SettleAsync(reservation, ActualTokens(request), CancellationToken.None);
+        }
+    }
+
+    /// <summary>Counts the prompt and applies the context-window check; sets the request's token figures.</summary>
+    private bool Count(HttpContext context, AiRequest request, out ClientError? error)
+    {
+        error = null;
+        var model = request.Model;
+        var counter = tokenizers.GetCounter(model.Encoding);
+        using var document = JsonDocument.Parse(request.Body);
+        var root = document.RootElement;
+        var (kind, param) = request.Operation switch
+        {
+            AiOperation.Completions => (PromptKind.Completions, "prompt"),
+            AiOperation.Embeddings => (PromptKind.Embeddings, "input"),
+            _ => (PromptKind.ChatCompletions, "messages"),
+        };
+
+        var prompt = PromptTokenCounter.Count(counter, kind, root);
+        if (!prompt.IsValid)
+        {
+            error = new ClientError(400, prompt.Error!, prompt.Param, "invalid_value");
+            return false;
+        }
+        request.PromptTokens = prompt.Tokens;
+        var requested = ContextWindowGuard.ReadRequestedMaxTokens(root);
+        var choices = ContextWindowGuard.ReadChoiceCount(root);
+
+        if (request.Operation == AiOperation.Embeddings)
+        {
+            request.ReservedTokens = prompt.Tokens;
+            return true;
+        }
+
+        if (model.ContextWindow is { } window)
+        {
+            var decision = ContextWindowGuard.Check(prompt.Tokens, requested, new ModelTokenLimits(window, model.MaxOutputTokens, model.DefaultMaxTokens), param, choices);
+            if (!decision.IsAllowed)
+            {
+                LogContextExceeded(model.Name, prompt.Tokens, window);
+                error = new ClientError(400, decision.ErrorMessage!, decision.ErrorParam, decision.ErrorCode);
+                return false;
+            }
+            request.ReservedTokens = decision.ReserveTokens;
+            return true;
+        }
+
+        if (requested is { } max && model.MaxOutputTokens is { } cap && max.Value > cap)
+        {
+            error = new ClientError(400, $"{max.Param} is too large: {max.Value}. This model supports at most {cap} completion tokens.", max.Param, "invalid_value");
+            return false;
+        }
+        var budget = requested?.Value ?? model.DefaultMaxTokens ?? model.MaxOutputTokens ?? FallbackCompletionBudget;
+        request.ReservedTokens = prompt.Tokens + budget * choices;
+        return true;
+    }
+
+    private int ActualTokens(AiRequest request)
+    {
+        if (request.Usage is { } usage)
+        {
+            return usage.TotalTokens;
+        }
+        if (request.StreamedText is { } text)
+        {
+            // The stream broke or the client left before usage arrived: what was generated still counts.
+            var completion = tokenizers.GetCounter(request.Model.Encoding).CountTokens(text);
+            request.Usage = new TokenUsage(request.PromptTokens, completion, 0, UsageSource.Counted);
+            return request.Usage.Value.TotalTokens;
+        }
+        // No answer reached the client (upstream error, refused before it started): nothing was generated.
+        return 0;
+    }
+
+    private static Task RejectAsync(HttpContext context, RateLimitRejection rejection)
+    {
+        RateLimitHeaders.Write(context.Response.Headers, rejection);
+        var dimension = rejection.Dimension == LimitDimension.Requests ? "requests" : "tokens";
+        var unit = rejection.Dimension == LimitDimension.Requests ? "requests per min (RPM)" : "tokens per min (TPM)";
+        var scope = rejection.Scope.Kind switch
+        {
+            LimitScopeKind.Key => $"key '{rejection.Scope.Id}'",
+            LimitScopeKind.Team => $"team '{rejection.Scope.Id}'",
+            LimitScopeKind.Model => $"model '{rejection.Scope.Id}'",
+            _ => $"deployment '{rejection.Scope.Id}'",
+        };
+        var message = rejection.RetryAfter is { } retry
+            ? $"Rate limit reached for {scope} on {unit}: Limit {rejection.Limit}, Requested {rejection.Requested}. Please try again in {RateLimitHeaders.FormatDuration(retry)}."
+            : $"Request too large for {scope} on {unit}: Limit {rejection.Limit}, Requested {rejection.Requested}. Reduce the prompt or max_tokens.";
+        return OpenAiError.WriteAsync(context, 429, message, dimension, null, "rate_limit_exceeded");
+    }
+
+    private static List<LimitRule> Rules(AiRequest request)
+    {
+        var rules = new List<LimitRule>(4);
+        if (request.Caller.Limit is { } key) rules.Add(key);
+        if (request.Caller.TeamLimit is { } team) rules.Add(team);
+        if (request.Model.Limit is { } model) rules.Add(model);
+        if (request.Deployment!.Limit is { } deployment) rules.Add(deployment);
+        return rules;
+    }
+
+    private static bool HasTokenLimit(List<LimitRule> rules)
+    {
+        foreach (var rule in rules)
+        {
+            if (rule.Tokens is not null) return true;
+        }
+        return false;
+    }
+
+    [LoggerMessage(30, LogLevel.Information, "Request for model '{Model}' refused before forwarding: {PromptTokens} prompt tokens for a {ContextWindow}-token window.")]
+    private partial void LogContextExceeded(string model, int promptTokens, int contextWindow);
+}
