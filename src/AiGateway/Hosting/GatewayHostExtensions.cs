@@ -1,6 +1,7 @@
 using AiGateway.Auth;
 using AiGateway.Configuration;
 using AiGateway.Pipeline;
+using AiGateway.Providers.Anthropic;
 using AiGateway.Providers.Mock;
 using AiGateway.Transforms;
 using Microsoft.AspNetCore.Authentication;
@@ -60,6 +61,7 @@ internal static class GatewayHostExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayConfigStore>();
         services.AddSingleton<MockResponder>();
+        services.AddAnthropicSurface();
         services.AddSingleton(sp =>
         {
             var configured = builder.Configuration[DevKeyKey];

@@ -1,6 +1,7 @@
 using AiGateway.Auth;
 using AiGateway.Configuration;
 using AiGateway.Protocol;
+using AiGateway.Providers.Anthropic;
 using AiGateway.Providers.Mock;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
@@ -19,6 +20,7 @@ internal sealed partial class ModelResolutionMiddleware(
     GatewayConfigStore configStore,
     IProxyStateLookup proxyState,
     MockResponder mock,
+    MessagesTokenCounter tokenCounter,
     ILogger<ModelResolutionMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
@@ -30,6 +32,13 @@ internal sealed partial class ModelResolutionMiddleware(
         }
 
         var deployment = aiRequest.Deployment!;
+        if (aiRequest.Operation == AiOperation.CountTokens && deployment.Cluster.Adapter is not AnthropicAdapter)
+        {
+            // Only Anthropic counts tokens upstream; other deployments are counted here with their tokenizer.
+            await tokenCounter.RespondAsync(context, aiRequest);
+            return;
+        }
+
         if (!deployment.Cluster.Adapter.IsProxied)
         {
             await mock.RespondAsync(context, aiRequest);

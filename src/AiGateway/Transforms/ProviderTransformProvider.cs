@@ -75,7 +75,7 @@ internal sealed class ProviderTransformProvider : ITransformProvider
         var deployment = aiRequest.Deployment!;
         var ct = context.HttpContext.RequestAborted;
         var body = await ReadBoundedAsync(upstream.Content, ct);
-        var (clientStatus, payload) = deployment.Cluster.Adapter.MapError(status, body, deployment);
+        var (clientStatus, payload) = deployment.Cluster.Adapter.MapError(status, body, aiRequest);
 
         var response = context.HttpContext.Response;
         response.StatusCode = clientStatus;
