@@ -58,17 +58,16 @@ internal sealed class AnthropicAdapter : ProviderAdapter
         context.Query.Collection.Clear();
         var headers = context.ProxyRequest.Headers;
         var cluster = request.Deployment!.Cluster;
-        // On the Anthropic surface the client wrote the body for its own API version (and betas), so
-        // those headers pass; a translated body is written for the cluster's version.
-        if (request.Operation is not (AiOperation.Messages or AiOperation.CountTokens))
+        var version = cluster.Options.AnthropicVersion ?? DefaultVersion;
+        // On the Anthropic surface the client wrote the body for its own API version and betas, so those
+        // are forwarded; a translated body is written for the cluster's version, with no betas.
+        if (request.Operation is AiOperation.Messages or AiOperation.CountTokens)
         {
-            headers.Remove("anthropic-version");
-            headers.Remove("anthropic-beta");
+            var client = context.HttpContext.Request.Headers;
+            if (client["anthropic-version"] is [{ Length: > 0 } clientVersion]) version = clientVersion;
+            if (client["anthropic-beta"] is { Count: > 0 } betas) headers.TryAddWithoutValidation("anthropic-beta", (IEnumerable<string?>)betas);
         }
-        if (!headers.Contains("anthropic-version"))
-        {
-            headers.TryAddWithoutValidation("anthropic-version", cluster.Options.AnthropicVersion ?? DefaultVersion);
-        }
+        headers.TryAddWithoutValidation("anthropic-version", version);
         if (cluster.Credential is { } credential)
         {
             headers.TryAddWithoutValidation("x-api-key", credential);
