@@ -11,8 +11,9 @@ using Microsoft.Net.Http.Headers;
 namespace AiGateway.Auth;
 
 /// <summary>
-/// Authenticates gateway keys sent as <c>Authorization: Bearer KEY</c> or <c>api-key: KEY</c> by
-/// looking up their SHA-256 in the current config. Keys are never stored or compared in clear.
+/// Authenticates gateway keys sent as <c>Authorization: Bearer KEY</c> or <c>api-key: KEY</c> (and, on
+/// the Anthropic surface, <c>x-api-key: KEY</c> as Anthropic SDKs send it) by looking up their SHA-256
+/// in the current config. Keys are never stored or compared in clear.
 /// </summary>
 internal sealed class GatewayKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -29,14 +30,17 @@ internal sealed class GatewayKeyAuthenticationHandler(
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var config = configStore.Current;
-        var presented = ReadCredential(Request.Headers);
+        var anthropic = ApiSurfaces.Of(Request.Path) == ApiSurface.Anthropic;
+        var presented = ReadCredential(Request.Headers, acceptXApiKey: anthropic);
         if (presented is null)
         {
             if (config.AllowAnonymous)
             {
                 return Task.FromResult(Success(GatewayCaller.Anonymous));
             }
-            Context.Items[FailureItem] = "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY' or 'api-key: YOUR_KEY'.";
+            Context.Items[FailureItem] = anthropic
+                ? "You didn't provide an API key. Send it as 'x-api-key: YOUR_KEY' or 'Authorization: Bearer YOUR_KEY'."
+                : "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY' or 'api-key: YOUR_KEY'.";
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
@@ -71,7 +75,7 @@ internal sealed class GatewayKeyAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
-    internal static string? ReadCredential(IHeaderDictionary headers)
+    internal static string? ReadCredential(IHeaderDictionary headers, bool acceptXApiKey = false)
     {
         var authorization = headers.Authorization;
         if (authorization.Count > 0)
@@ -87,6 +91,11 @@ internal sealed class GatewayKeyAuthenticationHandler(
         if (apiKey.Count == 1 && !string.IsNullOrWhiteSpace(apiKey[0]))
         {
             return apiKey[0]!.Trim();
+        }
+        var xApiKey = headers["x-api-key"];
+        if (acceptXApiKey && xApiKey.Count == 1 && !string.IsNullOrWhiteSpace(xApiKey[0]))
+        {
+            return xApiKey[0]!.Trim();
         }
         return null;
     }

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using AiGateway.Providers;
+using AiGateway.Providers.Anthropic;
 using AiGateway.Providers.AzureOpenAI;
 using AiGateway.Providers.Mock;
 using AiGateway.Providers.OpenAI;
@@ -95,6 +96,7 @@ internal static class GatewayConfigCompiler
     {
         "openai" => OpenAiAdapter.Instance,
         "azure" => AzureOpenAiAdapter.Instance,
+        "anthropic" => AnthropicAdapter.Instance,
         "mock" => MockAdapter.Instance,
         _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "unknown provider"),
     };

@@ -76,7 +76,7 @@ public sealed record KeyOptions
 /// <summary>One upstream endpoint family.</summary>
 public sealed record ClusterOptions
 {
-    /// <summary><c>openai</c> (any OpenAI-compatible <c>/v1</c> server), <c>azure</c>, or <c>mock</c>.</summary>
+    /// <summary><c>openai</c> (any OpenAI-compatible <c>/v1</c> server), <c>azure</c>, <c>anthropic</c>, or <c>mock</c>.</summary>
     public string Provider { get; init; } = "";
 
     /// <summary>Credential reference: <c>env:NAME</c> or <c>file:/path</c>. Literal keys are rejected. Optional for servers that need none.</summary>
@@ -85,7 +85,10 @@ public sealed record ClusterOptions
     /// <summary>Azure OpenAI <c>api-version</c> query value. Default <c>2024-10-21</c>.</summary>
     public string? ApiVersion { get; init; }
 
-    /// <summary>Upstream base URLs, e.g. <c>https://api.openai.com/v1</c> or <c>https://NAME.openai.azure.com</c>.</summary>
+    /// <summary>Anthropic <c>anthropic-version</c> header value. Default <c>2023-06-01</c>.</summary>
+    public string? AnthropicVersion { get; init; }
+
+    /// <summary>Upstream base URLs, e.g. <c>https://api.openai.com/v1</c>, <c>https://NAME.openai.azure.com</c> or <c>https://api.anthropic.com/v1</c>.</summary>
     public Dictionary<string, DestinationOptions> Destinations { get; init; } = new(StringComparer.Ordinal);
 
     /// <summary>Longest silence allowed while waiting for or reading the upstream response. Default 100 s.</summary>

@@ -8,7 +8,7 @@ namespace AiGateway.Configuration;
 /// </summary>
 internal static partial class GatewayOptionsValidator
 {
-    public static readonly string[] Providers = ["openai", "azure", "mock"];
+    public static readonly string[] Providers = ["openai", "azure", "anthropic", "mock"];
 
     public const long MinBodyBytes = 1024;
     public const long MaxBodyBytes = 256L * 1024 * 1024;
@@ -63,6 +63,10 @@ internal static partial class GatewayOptionsValidator
             else if (cluster.ApiKey is { Length: <= 5 })
             {
                 errors.Add($"{path}.apiKey: the reference names no variable or file.");
+            }
+            if (cluster.AnthropicVersion is { } version && (cluster.Provider != "anthropic" || string.IsNullOrWhiteSpace(version)))
+            {
+                errors.Add($"{path}.anthropicVersion: only 'anthropic' clusters take it, and it must not be empty.");
             }
             if (cluster.ActivityTimeout is { } timeout && (timeout <= TimeSpan.Zero || timeout > TimeSpan.FromHours(1)))
             {

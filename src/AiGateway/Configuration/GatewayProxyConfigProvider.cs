@@ -6,7 +6,7 @@ namespace AiGateway.Configuration;
 
 /// <summary>
 /// Feeds YARP from the gateway config: one cluster per proxied upstream cluster, and one fixed route
-/// per OpenAI operation. Routes carry no cluster: model resolution picks it per request.
+/// per operation (OpenAI's, and Anthropic's Messages surface). Routes carry no cluster: model resolution picks it per request.
 /// </summary>
 internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider
 {
@@ -23,6 +23,8 @@ internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider
         Route("chat-completions", "/v1/chat/completions", "ChatCompletions"),
         Route("completions", "/v1/completions", "Completions"),
         Route("embeddings", "/v1/embeddings", "Embeddings"),
+        Route("messages", "/v1/messages", "Messages"),
+        Route("messages-count-tokens", "/v1/messages/count_tokens", "CountTokens"),
     ];
 
     private volatile Snapshot _snapshot;

@@ -11,6 +11,8 @@ internal static class FallbackEndpoints
         ["/v1/completions"] = "POST",
         ["/v1/embeddings"] = "POST",
         ["/v1/models"] = "GET",
+        ["/v1/messages"] = "POST",
+        ["/v1/messages/count_tokens"] = "POST",
     };
 
     public static IEndpointRouteBuilder MapOpenAiFallbacks(this IEndpointRouteBuilder endpoints)

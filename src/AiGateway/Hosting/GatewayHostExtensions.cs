@@ -1,6 +1,7 @@
 using AiGateway.Auth;
 using AiGateway.Configuration;
 using AiGateway.Pipeline;
+using AiGateway.Providers.Anthropic;
 using AiGateway.Providers.Mock;
 using AiGateway.RateLimiting;
 using AiGateway.Tokens;
@@ -64,6 +65,7 @@ internal static class GatewayHostExtensions
         services.AddSingleton<MockResponder>();
         services.AddTokenCounting();
         services.AddAiRateLimiting(builder.Configuration);
+        services.AddAnthropicSurface();
         services.AddSingleton(sp =>
         {
             var configured = builder.Configuration[DevKeyKey];

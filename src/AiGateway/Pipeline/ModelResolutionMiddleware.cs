@@ -1,6 +1,7 @@
 using AiGateway.Auth;
 using AiGateway.Configuration;
 using AiGateway.Protocol;
+using AiGateway.Providers.Anthropic;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
@@ -17,6 +18,7 @@ internal sealed partial class ModelResolutionMiddleware(
     RequestDelegate next,
     GatewayConfigStore configStore,
     IProxyStateLookup proxyState,
+    MessagesTokenCounter tokenCounter,
     ILogger<ModelResolutionMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
@@ -28,6 +30,13 @@ internal sealed partial class ModelResolutionMiddleware(
         }
 
         var deployment = aiRequest.Deployment!;
+        if (aiRequest.Operation == AiOperation.CountTokens && deployment.Cluster.Adapter is not AnthropicAdapter)
+        {
+            // Only Anthropic counts tokens upstream; other deployments are counted here with their tokenizer.
+            await tokenCounter.RespondAsync(context, aiRequest);
+            return;
+        }
+
         if (!deployment.Cluster.Adapter.IsProxied)
         {
             // Answered in-process further down the pipeline, after admission.

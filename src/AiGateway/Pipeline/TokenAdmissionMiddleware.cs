@@ -30,6 +30,12 @@ internal sealed partial class TokenAdmissionMiddleware(
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Features.Get<AiRequest>()!;
+        if (request.Operation == AiOperation.CountTokens)
+        {
+            // Counting tokens generates none and is not a model call.
+            await next(context);
+            return;
+        }
         var rules = Rules(request);
         var model = request.Model;
 
@@ -98,7 +104,9 @@ internal sealed partial class TokenAdmissionMiddleware(
         };
 
         var prompt = PromptTokenCounter.Count(counter, kind, root);
-        if (!prompt.IsValid)
+        // An Anthropic-shaped body is counted as the chat it translates to; shapes the OpenAI counter does not
+        // know are the provider's to judge, so they only make the estimate smaller, never a 400 here.
+        if (!prompt.IsValid && request.Operation != AiOperation.Messages)
         {
             error = new ClientError(400, prompt.Error!, prompt.Param, "invalid_value");
             return false;

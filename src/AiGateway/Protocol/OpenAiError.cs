@@ -6,6 +6,9 @@ namespace AiGateway.Protocol;
 /// <summary>
 /// The single writer of OpenAI-shaped errors: <c>{"error":{"message","type","param","code"}}</c>.
 /// Everything under <c>/v1</c> that fails before or instead of an upstream answer goes through here.
+/// On the Anthropic surface (<see cref="ApiSurface.Anthropic"/>) the same error is written in
+/// Anthropic's shape, <c>{"type":"error","error":{"type","message"}}</c>, because that is what
+/// Anthropic SDKs parse; the status stays the same.
 /// </summary>
 internal static class OpenAiError
 {
@@ -35,7 +38,9 @@ internal static class OpenAiError
         response.StatusCode = status;
         response.ContentType = "application/json";
         response.Headers.CacheControl = "no-store";
-        var bytes = Serialize(message, type, param, code);
+        var bytes = ApiSurfaces.Of(context) == ApiSurface.Anthropic
+            ? Providers.Anthropic.ErrorTranslator.SerializeAnthropic(status, message)
+            : Serialize(message, type, param, code);
         response.ContentLength = bytes.Length;
         return response.Body.WriteAsync(bytes, context.RequestAborted).AsTask();
     }

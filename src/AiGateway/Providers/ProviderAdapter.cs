@@ -1,6 +1,7 @@
 using AiGateway.Configuration;
 using AiGateway.Pipeline;
 using AiGateway.Protocol;
+using AiGateway.Providers.Anthropic;
 using AiGateway.Transforms;
 using Yarp.ReverseProxy.Transforms;
 
@@ -24,11 +25,16 @@ internal abstract class ProviderAdapter
     /// <summary>
     /// The body to send upstream: by default the client's body with <c>model</c> swapped for the
     /// deployment's name and, for streams, <c>stream_options.include_usage</c> turned on so usage is
-    /// never lost (the extra chunk is removed again when the client did not ask for it).
+    /// never lost (the extra chunk is removed again when the client did not ask for it). A request on
+    /// the Anthropic surface is translated into a chat completion.
     /// </summary>
     /// <returns><c>false</c> with <paramref name="error"/> set when the request cannot be expressed for this provider (a 4xx for the client).</returns>
     public virtual bool TryPrepareBody(AiRequest request, out ReadOnlyMemory<byte> body, out ClientError? error)
     {
+        if (request.Operation == AiOperation.Messages)
+        {
+            return MessagesSurface.TryPrepareChatBody(request, out body, out error);
+        }
         error = null;
         body = PrepareBody(request);
         return true;
@@ -80,16 +86,22 @@ internal abstract class ProviderAdapter
 
     /// <summary>
     /// Relays a successful upstream body to the client, recording usage on <paramref name="request"/>.
-    /// The default relays OpenAI JSON or SSE; providers with another wire format translate here.
+    /// The default relays OpenAI JSON or SSE (translated for the Anthropic surface); providers with
+    /// another wire format translate here.
     /// </summary>
     public virtual Task RelayResponseAsync(HttpResponseMessage upstream, Stream body, HttpResponse response, AiRequest request, CancellationToken ct) =>
-        ResponseRelay.IsEventStream(upstream.Content)
+        request.Operation == AiOperation.Messages ? MessagesSurface.RelayAsync(upstream, body, response, request, ct)
+        : ResponseRelay.IsEventStream(upstream.Content)
             ? ResponseRelay.RelaySseAsync(body, response, request, ct)
             : ResponseRelay.RelayJsonAsync(body, response, request, ct);
 
     /// <summary>Maps an upstream error (status and at most 64 KB of body, or null) to what the client gets.</summary>
-    public virtual (int Status, byte[] Body) MapError(int status, byte[]? body, Deployment deployment) =>
-        UpstreamErrors.Normalize(status, body, deployment.Name, deployment.Cluster.Credential);
+    public virtual (int Status, byte[] Body) MapError(int status, byte[]? body, AiRequest request)
+    {
+        var deployment = request.Deployment!;
+        var mapped = UpstreamErrors.Normalize(status, body, deployment.Name, deployment.Cluster.Credential);
+        return request.Operation == AiOperation.Messages ? MessagesSurface.MapError(mapped.Status, mapped.Body) : mapped;
+    }
 
     protected static ReadOnlyMemory<byte> ReplaceModel(AiRequest request)
     {

@@ -17,6 +17,12 @@ internal sealed class ProviderTransformProvider : ITransformProvider
     public const string RequestIdHeader = "x-request-id";
     private const string UpstreamRequestIdHeader = "x-upstream-request-id";
 
+    /// <summary>
+    /// Headers that describe a client body in one provider's dialect. They are never copied blindly: the
+    /// body may have been translated, so the adapter sets the ones its provider needs.
+    /// </summary>
+    private static readonly string[] DialectHeaders = ["anthropic-version", "anthropic-beta"];
+
     /// <summary>Largest upstream error body inspected; larger bodies are replaced by a generic error.</summary>
     private const int MaxErrorBody = 64 * 1024;
 
@@ -35,6 +41,10 @@ internal sealed class ProviderTransformProvider : ITransformProvider
     private static ValueTask TransformRequest(RequestTransformContext context)
     {
         foreach (var header in CredentialHeaders.Client)
+        {
+            RequestTransform.RemoveHeader(context, header);
+        }
+        foreach (var header in DialectHeaders)
         {
             RequestTransform.RemoveHeader(context, header);
         }
@@ -75,7 +85,7 @@ internal sealed class ProviderTransformProvider : ITransformProvider
         var deployment = aiRequest.Deployment!;
         var ct = context.HttpContext.RequestAborted;
         var body = await ReadBoundedAsync(upstream.Content, ct);
-        var (clientStatus, payload) = deployment.Cluster.Adapter.MapError(status, body, deployment);
+        var (clientStatus, payload) = deployment.Cluster.Adapter.MapError(status, body, aiRequest);
 
         var response = context.HttpContext.Response;
         response.StatusCode = clientStatus;

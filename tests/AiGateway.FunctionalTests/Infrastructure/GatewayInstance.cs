@@ -39,7 +39,11 @@ internal sealed class GatewayInstance : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<GatewayInstance> StartAsync(string configJson, params string[] settings)
+    public static Task<GatewayInstance> StartAsync(string configJson, params string[] settings) =>
+        StartAsync(configJson, configure: null, settings);
+
+    /// <summary>Starts a gateway whose services <paramref name="configure"/> may replace (e.g. a fixed <see cref="TimeProvider"/>).</summary>
+    public static async Task<GatewayInstance> StartAsync(string configJson, Action<WebApplicationBuilder>? configure, params string[] settings)
     {
         var directory = Directory.CreateTempSubdirectory("aigw-test-").FullName;
         await File.WriteAllTextAsync(Path.Combine(directory, "gateway.json"), configJson);
@@ -52,7 +56,7 @@ internal sealed class GatewayInstance : IAsyncDisposable
             $"--AIGATEWAY_ADMIN_KEY={AdminKey}",
             .. settings,
         ];
-        var app = GatewayApp.Build(args);
+        var app = GatewayApp.Build(args, configure);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new GatewayInstance(app, directory, new Uri(address.TrimEnd('/') + "/"));
@@ -76,6 +80,10 @@ internal sealed class GatewayInstance : IAsyncDisposable
         try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
     }
 
+    /// <summary>Pins the clock the gateway stamps translated responses with (<c>created</c>).</summary>
+    public static Action<WebApplicationBuilder> FixedClock(long unixSeconds) =>
+        builder => builder.Services.AddSingleton<TimeProvider>(new FixedTimeProvider(DateTimeOffset.FromUnixTimeSeconds(unixSeconds)));
+
     public static string Sha256(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
 
     public static int FreePort()
@@ -84,4 +92,10 @@ internal sealed class GatewayInstance : IAsyncDisposable
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+}
+
+/// <summary>A clock stopped at one instant; timers still run on the system clock.</summary>
+internal sealed class FixedTimeProvider(DateTimeOffset now) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => now;
 }

@@ -7,11 +7,17 @@ internal static class TestConfig
 {
     public const string OpenAiKey = "sk-provider-openai-SECRET";
     public const string AzureKey = "azure-provider-SECRET";
+    public const string AnthropicKey = "sk-ant-provider-SECRET";
 
     /// <summary>Settings that provide the provider credentials the configs reference.</summary>
-    public static readonly string[] Credentials = [$"--TEST_OPENAI_KEY={OpenAiKey}", $"--TEST_AZURE_KEY={AzureKey}"];
+    public static readonly string[] Credentials = [$"--TEST_OPENAI_KEY={OpenAiKey}", $"--TEST_AZURE_KEY={AzureKey}", $"--TEST_ANTHROPIC_KEY={AnthropicKey}"];
 
-    public static JsonObject Create(string? openAiBase = null, string? azureBase = null)
+    /// <summary>
+    /// With <paramref name="anthropicBase"/>: cluster <c>anthropic</c> and model <c>claude-sonnet</c>
+    /// (upstream <c>claude-sonnet-4-5-20250929</c>, the golden fixtures' names), with
+    /// <paramref name="claudeMaxOutputTokens"/> as its catalog <c>maxOutputTokens</c> when given.
+    /// </summary>
+    public static JsonObject Create(string? openAiBase = null, string? azureBase = null, string? anthropicBase = null, int? claudeMaxOutputTokens = null)
     {
         var clusters = new JsonObject
         {
@@ -42,6 +48,18 @@ internal static class TestConfig
                 ["destinations"] = new JsonObject { ["d1"] = new JsonObject { ["address"] = azureBase } },
             };
             models.Add(new JsonObject { ["name"] = "gpt-azure", ["deployments"] = new JsonArray { new JsonObject { ["cluster"] = "azure", ["model"] = "my-deployment" } } });
+        }
+        if (anthropicBase is not null)
+        {
+            clusters["anthropic"] = new JsonObject
+            {
+                ["provider"] = "anthropic",
+                ["apiKey"] = "env:TEST_ANTHROPIC_KEY",
+                ["destinations"] = new JsonObject { ["d1"] = new JsonObject { ["address"] = anthropicBase } },
+            };
+            var claude = new JsonObject { ["name"] = "claude-sonnet", ["deployments"] = new JsonArray { new JsonObject { ["cluster"] = "anthropic", ["model"] = "claude-sonnet-4-5-20250929" } } };
+            if (claudeMaxOutputTokens is { } max) claude["maxOutputTokens"] = max;
+            models.Add(claude);
         }
 
         return new JsonObject

@@ -20,6 +20,16 @@ public class GatewayKeyAuthenticationHandlerTests
         Assert.Equal(expected, GatewayKeyAuthenticationHandler.ReadCredential(headers));
     }
 
+    [Theory]
+    [InlineData(true, "sk-anthropic-style")]
+    [InlineData(false, null)]
+    public void ReadCredential_XApiKey_AcceptedOnlyWhenAsked(bool acceptXApiKey, string? expected)
+    {
+        var headers = new HeaderDictionary { ["x-api-key"] = "sk-anthropic-style" };
+
+        Assert.Equal(expected, GatewayKeyAuthenticationHandler.ReadCredential(headers, acceptXApiKey));
+    }
+
     [Fact]
     public void Sha256Hex_MatchesSha256sum()
     {

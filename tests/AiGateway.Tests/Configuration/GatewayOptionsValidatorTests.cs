@@ -25,7 +25,8 @@ public class GatewayOptionsValidatorTests
     public static TheoryData<Func<GatewayOptions, GatewayOptions>, string> Broken => new()
     {
         { o => o with { Models = [] }, "models: at least one model is required." },
-        { o => { o.Clusters["x"] = new ClusterOptions { Provider = "bedrock" }; return o; }, "clusters.x.provider: 'bedrock' is not a known provider; use one of openai, azure, mock." },
+        { o => { o.Clusters["x"] = new ClusterOptions { Provider = "bedrock" }; return o; }, "clusters.x.provider: 'bedrock' is not a known provider; use one of openai, azure, anthropic, mock." },
+        { o => { o.Clusters["openai"] = o.Clusters["openai"] with { AnthropicVersion = "2023-06-01" }; return o; }, "clusters.openai.anthropicVersion: only 'anthropic' clusters take it, and it must not be empty." },
         { o => { o.Clusters["bad id!"] = new ClusterOptions { Provider = "mock" }; return o; }, "clusters.bad id!: cluster ids may contain only letters, digits, '-', '_' and '.'." },
         { o => { o.Clusters["aigw-unresolved"] = new ClusterOptions { Provider = "mock" }; return o; }, "clusters.aigw-unresolved: the id 'aigw-unresolved' is reserved by the gateway." },
         { o => { o.Clusters["openai"] = o.Clusters["openai"] with { ApiKey = "sk-live-123" }; return o; }, "clusters.openai.apiKey: must be a reference 'env:VARIABLE' or 'file:/path'; literal keys are not allowed in config files." },

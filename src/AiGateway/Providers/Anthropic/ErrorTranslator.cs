@@ -60,6 +60,18 @@ internal static class ErrorTranslator
         return new ErrorTranslation(status, status is 429 or 529);
     }
 
+    /// <summary>
+    /// Rewrites an Anthropic error body for an Anthropic client, keeping only <c>error.type</c> and
+    /// <c>error.message</c>; an unparseable body gets the type its status implies and a generic message.
+    /// </summary>
+    public static void AnthropicToAnthropic(int upstreamStatus, ReadOnlyMemory<byte> anthropicBody, IBufferWriter<byte> destination)
+    {
+        ReadError(anthropicBody, "error", out var type, out var message);
+        // An unknown type is kept: Anthropic adds types, and its clients know them before we do.
+        type ??= FindByAnthropicStatus(upstreamStatus)?.AnthropicType ?? (upstreamStatus >= 500 ? "api_error" : "invalid_request_error");
+        WriteAnthropicBody(destination, type, message ?? $"The upstream provider returned HTTP {upstreamStatus}.");
+    }
+
     /// <summary>The OpenAI error type for an Anthropic error type met mid-stream, where there is no status.</summary>
     public static string OpenAITypeForAnthropicType(string? anthropicType) =>
         FindByAnthropicType(anthropicType)?.OpenAIType ?? "server_error";
@@ -106,6 +118,14 @@ internal static class ErrorTranslator
         writer.WriteString("code"u8, code);
         writer.WriteEndObject();
         writer.WriteEndObject();
+    }
+
+    /// <summary>An Anthropic error body for a gateway-made error of <paramref name="status"/>; the type follows the status.</summary>
+    public static byte[] SerializeAnthropic(int status, string message)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        WriteAnthropicBody(buffer, AnthropicTypeForStatus(status), message);
+        return buffer.WrittenSpan.ToArray();
     }
 
     public static void WriteAnthropicBody(IBufferWriter<byte> destination, string type, string message)

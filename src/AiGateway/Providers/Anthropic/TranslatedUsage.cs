@@ -17,6 +17,10 @@ internal readonly record struct TranslatedUsage(int InputTokens, int OutputToken
 
     public int TotalTokens => PromptTokens + OutputTokens;
 
+    /// <summary>The gateway's accounting form: OpenAI's terms, cache writes counted as prompt tokens.</summary>
+    public Protocol.TokenUsage ToTokenUsage() =>
+        new(PromptTokens, OutputTokens, CacheReadInputTokens, Protocol.UsageSource.Reported);
+
     /// <summary>
     /// Reads an Anthropic <c>usage</c> object. Fields that are absent or null keep the value from
     /// <paramref name="previous"/>, because <c>message_delta</c> repeats only what it knows.

@@ -5,27 +5,38 @@ using System.Text;
 using System.Text.Json;
 using AiGateway.Pipeline;
 using AiGateway.Protocol;
+using AiGateway.Protocol.Sse;
+using AiGateway.Providers.Anthropic;
 
 namespace AiGateway.Providers.Mock;
 
 /// <summary>
 /// Answers requests for <c>mock</c> deployments in-process, in the exact OpenAI wire format: chat and
 /// completions echo the last user message (streamed word by word when asked), embeddings return
-/// deterministic unit vectors. Usage is reported like a real provider's. For demos, tests and
-/// benchmarks of the gateway alone.
+/// deterministic unit vectors. Usage is reported like a real provider's. Requests on the Anthropic
+/// surface are translated to chat and the answer back, as for any OpenAI-compatible deployment. For
+/// demos, tests and benchmarks of the gateway alone.
 /// </summary>
 internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry tokenizers)
 {
-    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
-    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
-    private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
+    private static readonly byte[] Done = "[DONE]"u8.ToArray();
 
     public async Task RespondAsync(HttpContext context, AiRequest request)
     {
+        var body = request.Body;
+        if (request.Operation == AiOperation.Messages)
+        {
+            if (!MessagesSurface.TryPrepareChatBody(request, out body, out var error))
+            {
+                await error!.WriteAsync(context);
+                return;
+            }
+        }
+
         MockInput input;
         try
         {
-            input = MockInput.Parse(request.Body.Span, request.Operation);
+            input = MockInput.Parse(body.Span, request.Operation == AiOperation.Messages ? AiOperation.ChatCompletions : request.Operation);
         }
         catch (FormatException e)
         {
@@ -45,9 +56,16 @@ internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry 
             case AiOperation.Embeddings:
                 await WriteEmbeddingsAsync(context, request, input);
                 break;
+            case AiOperation.Messages when request.Scanned.Stream:
+                using (var translator = new ChatStreamTranslator(request.Model.Name))
+                {
+                    await StreamAsync(context, request, input, translator);
+                    request.Usage = translator.Usage.ToTokenUsage();
+                }
+                break;
             default:
                 if (request.Scanned.Stream)
-                    await StreamAsync(context, request, input);
+                    await StreamAsync(context, request, input, null);
                 else
                     await WriteCompletionAsync(context, request, input);
                 break;
@@ -64,7 +82,7 @@ internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry 
         var buffer = new ArrayBufferWriter<byte>(512 + text.Length);
         using (var writer = new Utf8JsonWriter(buffer, OpenAiError.WriterOptions))
         {
-            var chat = request.Operation == AiOperation.ChatCompletions;
+            var chat = request.Operation is AiOperation.ChatCompletions or AiOperation.Messages;
             writer.WriteStartObject();
             writer.WriteString("id", NewId(chat ? "chatcmpl-" : "cmpl-"));
             writer.WriteString("object", chat ? "chat.completion" : "text_completion");
@@ -94,16 +112,26 @@ internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry 
             writer.WriteEndObject();
         }
 
+        if (request.Operation == AiOperation.Messages)
+        {
+            var completion = buffer.WrittenSpan.ToArray();
+            buffer.ResetWrittenCount();
+            ChatResponseTranslator.TryTranslate(completion, request.Model.Name, buffer, out var usage, out _);
+            request.Usage = usage.ToTokenUsage();
+        }
+
         context.Response.StatusCode = 200;
         context.Response.ContentType = "application/json";
         context.Response.ContentLength = buffer.WrittenCount;
         await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
     }
 
-    private async Task StreamAsync(HttpContext context, AiRequest request, MockInput input)
+    private async Task StreamAsync(HttpContext context, AiRequest request, MockInput input, IStreamTranslator? translator)
     {
         var options = request.Deployment!.Cluster.Mock;
-        var chat = request.Operation == AiOperation.ChatCompletions;
+        var chat = request.Operation is AiOperation.ChatCompletions or AiOperation.Messages;
+        // The Anthropic stream reports usage in message_delta, so the translated stream always carries it.
+        var includeUsage = request.Scanned.IncludeUsage || translator is not null;
         var id = NewId(chat ? "chatcmpl-" : "cmpl-");
         var created = time.GetUtcNow().ToUnixTimeSeconds();
         var model = request.Deployment.UpstreamModel;
@@ -121,19 +149,19 @@ internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry 
         var buffer = new ArrayBufferWriter<byte>(512);
         if (chat)
         {
-            await WriteEventAsync(response, buffer, w => WriteChunk(w, id, created, model, chat, role: true, content: "", finish: null), ct);
+            await WriteEventAsync(response, buffer, translator, w => WriteChunk(w, id, created, model, chat, role: true, content: "", finish: null), ct);
         }
         for (var i = 0; i < words.Count; i++)
         {
             if (i > 0 && options.TokenDelayMs > 0) await Task.Delay(TimeSpan.FromMilliseconds(options.TokenDelayMs), time, ct);
             var word = words[i];
-            await WriteEventAsync(response, buffer, w => WriteChunk(w, id, created, model, chat, role: false, content: word, finish: null), ct);
+            await WriteEventAsync(response, buffer, translator, w => WriteChunk(w, id, created, model, chat, role: false, content: word, finish: null), ct);
         }
         var finish = FinishReason(words, request.Scanned.MaxTokens);
-        await WriteEventAsync(response, buffer, w => WriteChunk(w, id, created, model, chat, role: false, content: chat ? null : "", finish: finish), ct);
-        if (request.Scanned.IncludeUsage)
+        await WriteEventAsync(response, buffer, translator, w => WriteChunk(w, id, created, model, chat, role: false, content: chat ? null : "", finish: finish), ct);
+        if (includeUsage)
         {
-            await WriteEventAsync(response, buffer, w =>
+            await WriteEventAsync(response, buffer, translator, w =>
             {
                 w.WriteStartObject();
                 w.WriteString("id", id);
@@ -146,21 +174,30 @@ internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry 
                 w.WriteEndObject();
             }, ct);
         }
-        await response.Body.WriteAsync(Done, ct);
-        await response.Body.FlushAsync(ct);
+        await WriteDataAsync(response, Done, translator, ct);
     }
 
-    private static async Task WriteEventAsync(HttpResponse response, ArrayBufferWriter<byte> buffer, Action<Utf8JsonWriter> write, CancellationToken ct)
+    private static async Task WriteEventAsync(HttpResponse response, ArrayBufferWriter<byte> buffer, IStreamTranslator? translator, Action<Utf8JsonWriter> write, CancellationToken ct)
     {
         buffer.ResetWrittenCount();
-        buffer.Write(DataPrefix);
         using (var writer = new Utf8JsonWriter(buffer, OpenAiError.WriterOptions))
         {
             write(writer);
         }
-        buffer.Write(EventEnd);
-        await response.Body.WriteAsync(buffer.WrittenMemory, ct);
-        await response.Body.FlushAsync(ct);
+        await WriteDataAsync(response, buffer.WrittenMemory, translator, ct);
+    }
+
+    private static async Task WriteDataAsync(HttpResponse response, ReadOnlyMemory<byte> data, IStreamTranslator? translator, CancellationToken ct)
+    {
+        if (translator is null)
+        {
+            SseWriter.WriteEvent(response.BodyWriter, ReadOnlySpan<byte>.Empty, data.Span);
+        }
+        else
+        {
+            translator.TranslateEvent("message"u8, data, response.BodyWriter);
+        }
+        await response.BodyWriter.FlushAsync(ct);
     }
 
     private static void WriteChunk(Utf8JsonWriter w, string id, long created, string model, bool chat, bool role, string? content, string? finish)
