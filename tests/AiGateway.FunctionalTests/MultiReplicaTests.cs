@@ -23,15 +23,30 @@ public sealed class MultiReplicaTests : IAsyncLifetime
         var config = TestConfig.Create();
         config["auth"]!["keys"]![0]!["rateLimit"] = keyLimit;
         var replicas = new GatewayInstance[count];
+        var prefix = $"t{Guid.NewGuid():N}";
         for (var i = 0; i < count; i++)
         {
             replicas[i] = await GatewayInstance.StartAsync(config.ToJsonString(),
                 $"--ConnectionStrings:Redis={_redis.ConnectionString}",
                 $"--RateLimiting:FailureMode={failureMode}",
-                $"--RateLimiting:RedisKeyPrefix=t{Guid.NewGuid():N}",
-                "--RateLimiting:RedisOperationTimeout=00:00:02");
+                $"--RateLimiting:RedisKeyPrefix={prefix}");
+        }
+        foreach (var replica in replicas)
+        {
+            await WaitReadyAsync(replica);
         }
         return replicas;
+    }
+
+    private static async Task WaitReadyAsync(GatewayInstance replica)
+    {
+        using var client = replica.CreateClient(null);
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(20);
+        while ((await client.GetAsync("readyz")).StatusCode != HttpStatusCode.OK)
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "the replica did not connect to Redis");
+            await Task.Delay(50);
+        }
     }
 
     private static async Task<HttpStatusCode[]> BurstAsync(GatewayInstance[] replicas, int total, string body)

@@ -8,9 +8,16 @@ internal static class HealthEndpoints
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/healthz", () => Results.Text("ok\n")).AllowAnonymous();
-        endpoints.MapGet("/readyz", (GatewayConfigStore store) => Results.Json(
-            new ReadyStatus("ready", store.Current.Version, store.LastReloadErrors.Count == 0),
-            HostingJsonContext.Default.ReadyStatus)).AllowAnonymous();
+        endpoints.MapGet("/readyz", (GatewayConfigStore store, IServiceProvider services) =>
+        {
+            // Redis backs the shared limits: until it is connected, this replica would enforce nothing across replicas.
+            var redis = services.GetService<RateLimiting.RedisConnection>();
+            var ready = redis is null || redis.IsConnected;
+            return Results.Json(
+                new ReadyStatus(ready ? "ready" : "waiting for redis", store.Current.Version, store.LastReloadErrors.Count == 0),
+                HostingJsonContext.Default.ReadyStatus,
+                statusCode: ready ? 200 : 503);
+        }).AllowAnonymous();
         return endpoints;
     }
 }

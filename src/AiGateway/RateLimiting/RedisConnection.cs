@@ -90,6 +90,9 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
         return connect;
     }
 
+    /// <summary>Whether the first connect has completed and the multiplexer is connected now (readiness).</summary>
+    public bool IsConnected => _connect is { IsCompletedSuccessfully: true } connect && connect.Result.IsConnected;
+
     /// <summary>Whether the servers form a Redis Cluster (then multi-key scripts must stay within one hash slot).</summary>
     public bool IsCluster(IConnectionMultiplexer multiplexer)
     {

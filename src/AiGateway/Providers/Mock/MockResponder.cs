@@ -46,7 +46,8 @@ internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry 
 
         // Real token counts, like a provider's: the gateway's own count when admission made one.
         var counter = tokenizers.GetCounter(request.Model.Encoding);
-        var promptTokens = request.PromptTokens > 0 ? request.PromptTokens : input.CountPrompt(counter, request.Body, request.Operation);
+        var promptOperation = request.Operation == AiOperation.Messages ? AiOperation.ChatCompletions : request.Operation;
+        var promptTokens = request.PromptTokens > 0 ? request.PromptTokens : input.CountPrompt(counter, body, promptOperation);
         input = input.WithPromptTokens(promptTokens);
         var completionTokens = request.Operation == AiOperation.Embeddings ? 0 : Words(input.Text, request.Scanned.MaxTokens).Count;
         request.Usage = new TokenUsage(promptTokens, completionTokens, 0, UsageSource.Reported);
