@@ -18,6 +18,7 @@ internal sealed class GatewayConfig
     public required FrozenDictionary<string, GatewayKey> KeysBySha256 { get; init; }
     public required bool AllowAnonymous { get; init; }
     public required long MaxRequestBodyBytes { get; init; }
+    public required ResilienceOptions Resilience { get; init; }
 }
 
 /// <summary>A public model and its deployments.</summary>
@@ -35,6 +36,14 @@ internal sealed class CatalogModel
 
     /// <summary>Limits across all callers of the model, or null.</summary>
     public LimitRule? Limit { get; init; }
+
+    /// <summary>Models tried in order after this one's deployments; filled in once the whole catalog is built.</summary>
+    public CatalogModel[] Fallbacks { get; set; } = [];
+
+    public int MaxAttempts { get; init; } = 3;
+    public TimeSpan? FirstTokenTimeout { get; init; }
+    public TimeSpan? TotalTimeout { get; init; }
+    public string LoadBalancing { get; init; } = "weighted";
 }
 
 /// <summary>One deployment: where a model is served and under which upstream name.</summary>
@@ -51,6 +60,9 @@ internal sealed class Deployment
 
     /// <summary>Limits of this deployment (the provider's quota), or null.</summary>
     public LimitRule? Limit { get; init; }
+
+    /// <summary>Priority tier; lower is preferred.</summary>
+    public int Priority { get; init; }
 
     public static byte[] EncodeJsonString(string value)
     {

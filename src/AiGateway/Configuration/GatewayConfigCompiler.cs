@@ -48,6 +48,7 @@ internal static class GatewayConfigCompiler
                     UpstreamModelJson = Deployment.EncodeJsonString(upstream),
                     Weight = d.Weight,
                     Limit = Rule(LimitScopeKind.Deployment, d.Name ?? $"{d.Cluster}/{upstream}", d.RateLimit),
+                    Priority = d.Priority,
                 };
             }).ToArray();
             models.Add(new CatalogModel
@@ -60,7 +61,17 @@ internal static class GatewayConfigCompiler
                 DefaultMaxTokens = model.DefaultMaxTokens,
                 Encoding = model.Encoding ?? Tokens.TokenEncodings.ForModel(deployments[0].UpstreamModel),
                 Limit = Rule(LimitScopeKind.Model, model.Name, model.RateLimit),
+                MaxAttempts = model.Resilience?.MaxAttempts ?? options.Resilience.MaxAttempts,
+                FirstTokenTimeout = model.Resilience?.FirstTokenTimeout ?? options.Resilience.FirstTokenTimeout,
+                TotalTimeout = model.Resilience?.TotalTimeout ?? options.Resilience.TotalTimeout,
+                LoadBalancing = model.Resilience?.LoadBalancing ?? options.Resilience.LoadBalancing,
             });
+        }
+
+        var byName = models.ToDictionary(m => m.Name, StringComparer.Ordinal);
+        for (var i = 0; i < models.Count; i++)
+        {
+            models[i].Fallbacks = options.Models[i].Fallbacks.Select(name => byName[name]).ToArray();
         }
 
         var keys = options.Auth.Keys.ToFrozenDictionary(
@@ -84,6 +95,7 @@ internal static class GatewayConfigCompiler
             KeysBySha256 = keys,
             AllowAnonymous = options.Auth.AllowAnonymous,
             MaxRequestBodyBytes = options.Limits.MaxRequestBodyBytes,
+            Resilience = options.Resilience,
         };
     }
 

@@ -18,6 +18,75 @@ public sealed record GatewayOptions
 
     /// <summary>Request limits.</summary>
     public LimitsOptions Limits { get; init; } = new();
+
+    /// <summary>Retries, fallbacks, circuit breaking and timeouts: the defaults every model inherits.</summary>
+    public ResilienceOptions Resilience { get; init; } = new();
+}
+
+/// <summary>How the gateway absorbs upstream failures. Models may override the marked settings.</summary>
+public sealed record ResilienceOptions
+{
+    /// <summary>Attempts per request across deployments and fallbacks, the first included. Default 3.</summary>
+    public int MaxAttempts { get; init; } = 3;
+
+    /// <summary>No new attempt starts once this much time has passed since the request arrived. Default 30 s.</summary>
+    public TimeSpan MaxRetryDuration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Base of the exponential backoff (with jitter) before retrying the same deployment. Default 200 ms.</summary>
+    public TimeSpan BaseDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// Longest <c>retry-after</c> the gateway waits out before retrying the same deployment. A provider asking
+    /// for longer gets its 429 passed to the client, with the provider's <c>retry-after</c>. Default 5 s.
+    /// </summary>
+    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Deadline for the first byte of the answer, stream or not; on expiry the next deployment is tried. Default none.</summary>
+    public TimeSpan? FirstTokenTimeout { get; init; }
+
+    /// <summary>Deadline for the whole request, streaming included. Default none.</summary>
+    public TimeSpan? TotalTimeout { get; init; }
+
+    /// <summary><c>weighted</c> (default), <c>least-busy</c> (fewest requests in flight) or <c>lowest-latency</c> (moving average of time to first token).</summary>
+    public string LoadBalancing { get; init; } = "weighted";
+
+    /// <summary>Per-deployment circuit breaker.</summary>
+    public BreakerOptions Breaker { get; init; } = new();
+}
+
+/// <summary>When a deployment is taken out of rotation, and for how long.</summary>
+public sealed record BreakerOptions
+{
+    /// <summary>Consecutive failures that open the breaker. Default 5.</summary>
+    public int ConsecutiveFailures { get; init; } = 5;
+
+    /// <summary>Failure ratio over <see cref="SamplingDuration"/> that opens the breaker. Default 0.5.</summary>
+    public double FailureRatio { get; init; } = 0.5;
+
+    /// <summary>Requests needed in the sampling window before the ratio counts. Default 10.</summary>
+    public int MinimumThroughput { get; init; } = 10;
+
+    /// <summary>Window over which the failure ratio is measured. Default 30 s.</summary>
+    public TimeSpan SamplingDuration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an open breaker stays open before a half-open probe; a 429's Retry-After overrides it. Default 30 s.</summary>
+    public TimeSpan BreakDuration { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Per-model overrides of <see cref="ResilienceOptions"/>.</summary>
+public sealed record ModelResilienceOptions
+{
+    /// <summary>Overrides <see cref="ResilienceOptions.MaxAttempts"/>.</summary>
+    public int? MaxAttempts { get; init; }
+
+    /// <summary>Overrides <see cref="ResilienceOptions.FirstTokenTimeout"/>.</summary>
+    public TimeSpan? FirstTokenTimeout { get; init; }
+
+    /// <summary>Overrides <see cref="ResilienceOptions.TotalTimeout"/>.</summary>
+    public TimeSpan? TotalTimeout { get; init; }
+
+    /// <summary>Overrides <see cref="ResilienceOptions.LoadBalancing"/>.</summary>
+    public string? LoadBalancing { get; init; }
 }
 
 /// <summary>Caller authentication.</summary>
@@ -94,8 +163,27 @@ public sealed record ClusterOptions
     /// <summary>Longest silence allowed while waiting for or reading the upstream response. Default 100 s.</summary>
     public TimeSpan? ActivityTimeout { get; init; }
 
+    /// <summary>TCP/TLS connect timeout. Default 10 s.</summary>
+    public TimeSpan? ConnectTimeout { get; init; }
+
+    /// <summary>YARP active health checks of the destinations (optional): GET <c>path</c> every <c>interval</c>.</summary>
+    public ActiveHealthCheckOptions? ActiveHealthCheck { get; init; }
+
     /// <summary>Settings of the built-in mock provider.</summary>
     public MockOptions Mock { get; init; } = new();
+}
+
+/// <summary>Active health probing of a cluster's destinations.</summary>
+public sealed record ActiveHealthCheckOptions
+{
+    /// <summary>Probe path below the destination address, e.g. <c>/models</c>. Default <c>/models</c>.</summary>
+    public string Path { get; init; } = "/models";
+
+    /// <summary>Time between probes. Default 15 s.</summary>
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Probe timeout. Default 5 s.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>One upstream address.</summary>
@@ -144,6 +232,12 @@ public sealed record ModelOptions
 
     /// <summary>Limits across all callers of this model. Optional.</summary>
     public RateLimitSettings? RateLimit { get; init; }
+
+    /// <summary>Models tried in order when every deployment of this one failed or is open; also used when the prompt is too long for this model's context window.</summary>
+    public List<string> Fallbacks { get; init; } = [];
+
+    /// <summary>Overrides of the global resilience settings.</summary>
+    public ModelResilienceOptions? Resilience { get; init; }
 }
 
 /// <summary>One deployment of a model on a cluster.</summary>
@@ -163,6 +257,9 @@ public sealed record DeploymentOptions
 
     /// <summary>Limits of this deployment, to stay under the provider's quota. Optional.</summary>
     public RateLimitSettings? RateLimit { get; init; }
+
+    /// <summary>Priority tier: traffic goes to the lowest tier that has a deployment available. Default 0.</summary>
+    public int Priority { get; init; }
 }
 
 /// <summary>Request limits.</summary>

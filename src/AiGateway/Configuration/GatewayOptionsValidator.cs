@@ -10,6 +10,8 @@ internal static partial class GatewayOptionsValidator
 {
     public static readonly string[] Providers = ["openai", "azure", "anthropic", "mock"];
 
+    public static readonly string[] LoadBalancingModes = ["weighted", "least-busy", "lowest-latency"];
+
     public const long MinBodyBytes = 1024;
     public const long MaxBodyBytes = 256L * 1024 * 1024;
 
@@ -68,6 +70,16 @@ internal static partial class GatewayOptionsValidator
             {
                 errors.Add($"{path}.anthropicVersion: only 'anthropic' clusters take it, and it must not be empty.");
             }
+            if (cluster.ConnectTimeout is { } connect && (connect <= TimeSpan.Zero || connect > TimeSpan.FromMinutes(5)))
+            {
+                errors.Add($"{path}.connectTimeout: must be between 00:00:00.001 and 00:05:00.");
+            }
+            if (cluster.ActiveHealthCheck is { } health)
+            {
+                if (!health.Path.StartsWith('/')) errors.Add($"{path}.activeHealthCheck.path: must start with '/'.");
+                if (health.Interval < TimeSpan.FromSeconds(1)) errors.Add($"{path}.activeHealthCheck.interval: must be at least 1 second.");
+                if (health.Timeout <= TimeSpan.Zero) errors.Add($"{path}.activeHealthCheck.timeout: must be positive.");
+            }
             if (cluster.ActivityTimeout is { } timeout && (timeout <= TimeSpan.Zero || timeout > TimeSpan.FromHours(1)))
             {
                 errors.Add($"{path}.activityTimeout: must be between 00:00:00.001 and 01:00:00.");
@@ -101,6 +113,19 @@ internal static partial class GatewayOptionsValidator
                 errors.Add($"{path}.encoding: '{model.Encoding}' is not supported; use one of {string.Join(", ", Tokens.TokenEncodings.Supported)}.");
             }
             ValidateRateLimit(model.RateLimit, $"{path}.rateLimit", errors);
+            for (var f = 0; f < model.Fallbacks.Count; f++)
+            {
+                var fallback = model.Fallbacks[f];
+                if (fallback == model.Name) errors.Add($"{path}.fallbacks[{f}]: a model cannot fall back to itself.");
+                else if (!options.Models.Any(m => m.Name == fallback)) errors.Add($"{path}.fallbacks[{f}]: model '{fallback}' is not in the catalog.");
+            }
+            if (model.Resilience is { } r)
+            {
+                if (r.MaxAttempts is < 1 or > 10) errors.Add($"{path}.resilience.maxAttempts: must be between 1 and 10.");
+                if (r.FirstTokenTimeout is { } ft && ft <= TimeSpan.Zero) errors.Add($"{path}.resilience.firstTokenTimeout: must be positive.");
+                if (r.TotalTimeout is { } tt && tt <= TimeSpan.Zero) errors.Add($"{path}.resilience.totalTimeout: must be positive.");
+                if (r.LoadBalancing is { } lb && !LoadBalancingModes.Contains(lb)) errors.Add($"{path}.resilience.loadBalancing: '{lb}' is not one of {string.Join(", ", LoadBalancingModes)}.");
+            }
             if (model.Deployments.Count == 0)
             {
                 errors.Add($"{path}.deployments: at least one deployment is required.");
@@ -175,6 +200,21 @@ internal static partial class GatewayOptionsValidator
         {
             ValidateRateLimit(team.RateLimit, $"auth.teams.{name}.rateLimit", errors);
         }
+
+        var resilience = options.Resilience;
+        if (resilience.MaxAttempts is < 1 or > 10) errors.Add("resilience.maxAttempts: must be between 1 and 10.");
+        if (resilience.MaxRetryDuration <= TimeSpan.Zero) errors.Add("resilience.maxRetryDuration: must be positive.");
+        if (resilience.BaseDelay < TimeSpan.Zero) errors.Add("resilience.baseDelay: must not be negative.");
+        if (resilience.MaxRetryAfter < TimeSpan.Zero) errors.Add("resilience.maxRetryAfter: must not be negative.");
+        if (resilience.FirstTokenTimeout is { } firstToken && firstToken <= TimeSpan.Zero) errors.Add("resilience.firstTokenTimeout: must be positive.");
+        if (resilience.TotalTimeout is { } total && total <= TimeSpan.Zero) errors.Add("resilience.totalTimeout: must be positive.");
+        if (!LoadBalancingModes.Contains(resilience.LoadBalancing)) errors.Add($"resilience.loadBalancing: '{resilience.LoadBalancing}' is not one of {string.Join(", ", LoadBalancingModes)}.");
+        var breaker = resilience.Breaker;
+        if (breaker.ConsecutiveFailures < 1) errors.Add("resilience.breaker.consecutiveFailures: must be at least 1.");
+        if (breaker.FailureRatio is <= 0 or > 1) errors.Add("resilience.breaker.failureRatio: must be above 0 and at most 1.");
+        if (breaker.MinimumThroughput < 1) errors.Add("resilience.breaker.minimumThroughput: must be at least 1.");
+        if (breaker.SamplingDuration <= TimeSpan.Zero) errors.Add("resilience.breaker.samplingDuration: must be positive.");
+        if (breaker.BreakDuration <= TimeSpan.Zero) errors.Add("resilience.breaker.breakDuration: must be positive.");
 
         if (options.Limits.MaxRequestBodyBytes is < MinBodyBytes or > MaxBodyBytes)
         {

@@ -64,6 +64,8 @@ internal static class GatewayHostExtensions
         services.AddSingleton<GatewayConfigStore>();
         services.AddSingleton<MockResponder>();
         services.AddTokenCounting();
+        services.AddSingleton<Resilience.DeploymentHealth>();
+        services.AddSingleton<Resilience.DeploymentBalancer>();
         services.AddAiRateLimiting(builder.Configuration);
         services.AddAnthropicSurface();
         services.AddSingleton(sp =>
@@ -116,9 +118,9 @@ internal static class GatewayHostExtensions
         app.MapAdmin();                                     // /admin/v1/*, admin key only
         app.MapReverseProxy(proxy =>
         {
-            proxy.UseMiddleware<ModelResolutionMiddleware>(); // parse body once → model → deployment → cluster, provider body
+            proxy.UseMiddleware<ModelResolutionMiddleware>(); // parse body once → model → authorize → first deployment
             proxy.UseMiddleware<TokenAdmissionMiddleware>();  // count prompt, context window, reserve RPM/TPM; settle after
-            proxy.UseMiddleware<MockProviderMiddleware>();    // mock deployments answered in-process
+            proxy.UseMiddleware<Resilience.FailoverMiddleware>(); // per attempt: provider body, cluster; retry / next deployment / fallback before the first byte; mock answered here
             proxy.UseLoadBalancing();                         // YARP picks a destination within the cluster
             proxy.UsePassiveHealthChecks();
         });

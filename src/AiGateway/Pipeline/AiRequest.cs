@@ -4,6 +4,13 @@ using AiGateway.Protocol;
 
 namespace AiGateway.Pipeline;
 
+/// <summary>Why an attempt failed, and what the client gets if no other attempt follows.</summary>
+/// <param name="Status">The status the client would see.</param>
+/// <param name="Body">The OpenAI-shaped (or surface-shaped) error body the client would see; null for transport failures.</param>
+/// <param name="RetryAfter">The provider's requested back-off, if it sent one.</param>
+/// <param name="Reason">A short label for logs and metrics: <c>status_429</c>, <c>timeout</c>, <c>unreachable</c>.</param>
+internal sealed record AttemptFailure(int Status, byte[]? Body, TimeSpan? RetryAfter, string Reason);
+
 /// <summary>
 /// The per-request state every pipeline step reads and writes, so the body is read and parsed once.
 /// Stored as an HttpContext feature.
@@ -18,7 +25,8 @@ internal sealed class AiRequest
     public required ReadOnlyMemory<byte> Body { get; init; }
 
     public required ScannedRequest Scanned { get; init; }
-    public required CatalogModel Model { get; init; }
+    /// <summary>The model being served: the requested one, or a fallback after a failover.</summary>
+    public required CatalogModel Model { get; set; }
 
     /// <summary>The deployment chosen for the current attempt.</summary>
     public Deployment? Deployment { get; set; }
@@ -27,6 +35,27 @@ internal sealed class AiRequest
     public ReadOnlyMemory<byte> UpstreamBody { get; set; }
 
     public string RequestId { get; init; } = "";
+
+    /// <summary>The client's own abort signal; <c>HttpContext.RequestAborted</c> is swapped per attempt to carry attempt deadlines.</summary>
+    public CancellationToken ClientAborted { get; set; }
+
+    /// <summary>Attempts made so far (1 for a request served at once).</summary>
+    public int Attempts { get; set; }
+
+    /// <summary>Whether the answer comes from a fallback model rather than the requested one.</summary>
+    public bool IsFallback { get; set; }
+
+    /// <summary>Deployments this request has tried, so a retry goes elsewhere first.</summary>
+    public List<Deployment> Tried { get; } = new(2);
+
+    /// <summary>Whether a failed attempt may still be retried: the transforms then hold back its error instead of sending it.</summary>
+    public bool MayRetry { get; set; }
+
+    /// <summary>Set when an attempt failed before anything reached the client and the failure is worth another attempt.</summary>
+    public AttemptFailure? Failure { get; set; }
+
+    /// <summary>Deadline of the current attempt's first byte; cancelled-and-reset by the relay when the first byte arrives.</summary>
+    public Resilience.AttemptClock? Clock { get; set; }
 
     /// <summary>Prompt tokens as counted by the gateway; 0 when no limit or window needed the count.</summary>
     public int PromptTokens { get; set; }

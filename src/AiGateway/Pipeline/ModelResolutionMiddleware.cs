@@ -10,14 +10,13 @@ namespace AiGateway.Pipeline;
 
 /// <summary>
 /// The first proxy-pipeline step: reads and scans the body once, resolves the model in the catalog,
-/// checks the caller may use it, picks a deployment, and points YARP at its cluster with the body the
-/// provider expects. Afterwards, turns YARP's forwarding failures
-/// into OpenAI errors.
+/// checks the caller may use it, and picks the first deployment to try (a fallback model's when none of
+/// the model's own can take traffic).
 /// </summary>
 internal sealed partial class ModelResolutionMiddleware(
     RequestDelegate next,
     GatewayConfigStore configStore,
-    IProxyStateLookup proxyState,
+    Resilience.DeploymentBalancer balancer,
     MessagesTokenCounter tokenCounter,
     ILogger<ModelResolutionMiddleware> logger)
 {
@@ -37,38 +36,7 @@ internal sealed partial class ModelResolutionMiddleware(
             return;
         }
 
-        if (!deployment.Cluster.Adapter.IsProxied)
-        {
-            // Answered in-process further down the pipeline, after admission.
-            await next(context);
-            return;
-        }
-
-        if (!proxyState.TryGetCluster(deployment.Cluster.Id, out var cluster))
-        {
-            // Only possible for a moment while a reload is being applied.
-            await OpenAiError.WriteAsync(context, 503, $"The deployment '{deployment.Name}' is not available yet; retry shortly.", OpenAiError.Server, null, "deployment_unavailable");
-            return;
-        }
-
-        if (!deployment.Cluster.Adapter.TryPrepareBody(aiRequest, out var upstreamBody, out var prepareError))
-        {
-            await prepareError!.WriteAsync(context);
-            return;
-        }
-        aiRequest.UpstreamBody = upstreamBody;
-        var request = context.Request;
-        request.Body = new MemoryStreamSlice(aiRequest.UpstreamBody);
-        request.ContentLength = aiRequest.UpstreamBody.Length;
-        request.Headers.Remove("Transfer-Encoding");
-        context.ReassignProxyRequest(cluster);
-
         await next(context);
-
-        if (context.GetForwarderErrorFeature() is { } error)
-        {
-            await WriteForwarderErrorAsync(context, error, deployment);
-        }
     }
 
     private async ValueTask<AiRequest?> ResolveAsync(HttpContext context)
@@ -112,11 +80,11 @@ internal sealed partial class ModelResolutionMiddleware(
             return null;
         }
 
-        var deployment = DeploymentSelector.Pick(model.Deployments, static d => d.Cluster.CredentialProblem is null, Random.Shared.NextDouble());
+        var (served, deployment) = balancer.PickWithFallbacks(model, null);
         if (deployment is null)
         {
             LogNoUsableDeployment(model.Name);
-            await OpenAiError.WriteAsync(context, 503, $"The model '{model.Name}' has no deployment that can take requests: its provider credential is not configured on the gateway.", OpenAiError.Server, null, "deployment_unavailable");
+            await OpenAiError.WriteAsync(context, 503, $"The model '{model.Name}' has no deployment that can take requests now: each one's provider credential is missing or its circuit breaker is open.", OpenAiError.Server, null, "deployment_unavailable");
             return null;
         }
 
@@ -127,28 +95,14 @@ internal sealed partial class ModelResolutionMiddleware(
             Caller = caller,
             Body = body.Value,
             Scanned = scanned,
-            Model = model,
+            Model = served,
             Deployment = deployment,
+            IsFallback = served != model,
             RequestId = context.TraceIdentifier,
+            ClientAborted = context.RequestAborted,
         };
         context.Features.Set(aiRequest);
         return aiRequest;
-    }
-
-    private Task WriteForwarderErrorAsync(HttpContext context, IForwarderErrorFeature error, Deployment deployment)
-    {
-        if (context.RequestAborted.IsCancellationRequested || error.Error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled)
-        {
-            return Task.CompletedTask;
-        }
-
-        LogForwarderError(deployment.Name, error.Error, error.Exception?.GetType().Name ?? "none");
-        return error.Error switch
-        {
-            ForwarderError.RequestTimedOut => OpenAiError.WriteAsync(context, 504, $"The upstream deployment '{deployment.Name}' did not answer in time.", OpenAiError.Timeout, null, "upstream_timeout"),
-            ForwarderError.NoAvailableDestinations => OpenAiError.WriteAsync(context, 503, $"The upstream deployment '{deployment.Name}' has no healthy destination.", OpenAiError.Server, null, "upstream_unavailable"),
-            _ => OpenAiError.WriteAsync(context, 502, $"The upstream deployment '{deployment.Name}' could not be reached.", OpenAiError.Server, null, "upstream_unreachable"),
-        };
     }
 
     private static AiOperation OperationOf(HttpContext context)
@@ -171,6 +125,4 @@ internal sealed partial class ModelResolutionMiddleware(
     [LoggerMessage(10, LogLevel.Warning, "Model '{Model}' has no usable deployment.")]
     private partial void LogNoUsableDeployment(string model);
 
-    [LoggerMessage(11, LogLevel.Warning, "Forwarding to deployment '{Deployment}' failed: {Error} ({ExceptionType}).")]
-    private partial void LogForwarderError(string deployment, ForwarderError error, string exceptionType);
 }

@@ -4,8 +4,11 @@ namespace AiGateway.Transforms;
 /// A read-only wrapper that cancels <paramref name="timeout"/> when a single read waits longer than
 /// <paramref name="idle"/>: a stalled upstream ends the relay instead of holding it open forever.
 /// </summary>
-internal sealed class IdleTimeoutStream(Stream inner, CancellationTokenSource timeout, TimeSpan idle) : Stream
+internal sealed class IdleTimeoutStream(Stream inner, CancellationTokenSource timeout, TimeSpan idle, Action? onFirstByte = null) : Stream
 {
+    /// <summary>Bytes read so far; zero means nothing can have reached the client yet.</summary>
+    public long BytesRead { get; private set; }
+
     public override bool CanRead => true;
     public override bool CanSeek => false;
     public override bool CanWrite => false;
@@ -17,7 +20,10 @@ internal sealed class IdleTimeoutStream(Stream inner, CancellationTokenSource ti
         timeout.CancelAfter(idle);
         try
         {
-            return await inner.ReadAsync(buffer, cancellationToken);
+            var read = await inner.ReadAsync(buffer, cancellationToken);
+            if (read > 0 && BytesRead == 0) onFirstByte?.Invoke();
+            BytesRead += read;
+            return read;
         }
         finally
         {

@@ -87,6 +87,17 @@ internal sealed class ProviderTransformProvider : ITransformProvider
         var body = await ReadBoundedAsync(upstream.Content, ct);
         var (clientStatus, payload) = deployment.Cluster.Adapter.MapError(status, body, aiRequest);
 
+        if (Resilience.FailoverMiddleware.IsRetryable(status))
+        {
+            var retryAfter = Resilience.RetryAfter.Read(upstream, TimeProvider.System);
+            aiRequest.Failure = new AttemptFailure(clientStatus, payload, retryAfter, "status_" + status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (aiRequest.MayRetry)
+            {
+                // Held back: another attempt follows, and the client must see only its answer.
+                return;
+            }
+        }
+
         var response = context.HttpContext.Response;
         response.StatusCode = clientStatus;
         headers.Remove(HeaderNames.ContentEncoding);
@@ -108,23 +119,29 @@ internal sealed class ProviderTransformProvider : ITransformProvider
         var idle = aiRequest.Deployment!.Cluster.Options.ActivityTimeout ?? DefaultActivityTimeout;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(httpContext.RequestAborted);
         using var source = await upstream.Content.ReadAsStreamAsync(httpContext.RequestAborted);
-        await using var watched = new IdleTimeoutStream(source, timeout, idle);
+        var clock = aiRequest.Clock;
+        await using var watched = new IdleTimeoutStream(source, timeout, idle, clock is null ? null : clock.FirstByte);
         try
         {
             await aiRequest.Deployment.Cluster.Adapter.RelayResponseAsync(upstream, watched, httpContext.Response, aiRequest, timeout.Token);
         }
-        catch (OperationCanceledException) when (httpContext.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (aiRequest.ClientAborted.IsCancellationRequested)
         {
             // The client went away; YARP disposes the upstream response, which cancels it.
+        }
+        catch (Exception e) when (watched.BytesRead == 0 && aiRequest.MayRetry && e is OperationCanceledException or IOException or HttpRequestException)
+        {
+            // Nothing reached the client: the failover step tries the next deployment.
+            aiRequest.Failure = new AttemptFailure(504, null, null, clock?.FirstByteTimedOut == true ? "first_byte_timeout" : "upstream_broke");
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
         {
             // The upstream went silent or broke mid-body. A JSON body cannot be repaired once its length
             // is promised, so the connection is cut rather than a truncated document passed as complete.
-            if (ResponseRelay.IsEventStream(upstream.Content) && !httpContext.RequestAborted.IsCancellationRequested)
+            if (ResponseRelay.IsEventStream(upstream.Content) && !aiRequest.ClientAborted.IsCancellationRequested)
             {
                 ResponseRelay.WriteError(httpContext.Response.BodyWriter, "The upstream stopped sending before the answer was complete.", "upstream_timeout");
-                await httpContext.Response.BodyWriter.FlushAsync(httpContext.RequestAborted);
+                await httpContext.Response.BodyWriter.FlushAsync(aiRequest.ClientAborted);
             }
             else
             {

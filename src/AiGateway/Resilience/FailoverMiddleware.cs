@@ -1,0 +1,306 @@
+using AiGateway.Configuration;
+using AiGateway.Pipeline;
+using AiGateway.Protocol;
+using AiGateway.Providers.Mock;
+using Polly;
+using Polly.Retry;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace AiGateway.Resilience;
+
+/// <summary>The result of one attempt, as the retry strategy sees it.</summary>
+internal readonly record struct AttemptResult(bool Retryable);
+
+/// <summary>
+/// Sends the request to its deployment and, while nothing has reached the client, absorbs failures:
+/// a 429, a 5xx, a connection error or a missed first-byte deadline makes Polly's retry strategy try
+/// again — another deployment of the model first, then its fallback models in order, then the same
+/// deployment after an exponential, jittered backoff that honours the provider's <c>retry-after</c>.
+/// Attempts and total retry time are bounded. Every outcome feeds the deployment's circuit breaker,
+/// which takes an open deployment out of rotation until a half-open probe succeeds.
+/// </summary>
+internal sealed partial class FailoverMiddleware(
+    RequestDelegate next,
+    IProxyStateLookup proxyState,
+    DeploymentBalancer balancer,
+    DeploymentHealth health,
+    MockResponder mock,
+    TimeProvider time,
+    ILogger<FailoverMiddleware> logger)
+{
+    private readonly RequestDelegate _next = next;
+    private readonly IProxyStateLookup _proxyState = proxyState;
+    private readonly DeploymentBalancer _balancer = balancer;
+    private readonly DeploymentHealth _health = health;
+    private readonly MockResponder _mock = mock;
+    private readonly TimeProvider _time = time;
+
+    private const string StateKey = "aigw.failover";
+    private static readonly ResiliencePropertyKey<FailoverState> StateProperty = new(StateKey);
+
+    private readonly ResiliencePipeline<AttemptResult> _pipeline = new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time }
+        .AddRetry(new RetryStrategyOptions<AttemptResult>
+        {
+            // The real bound is the model's maxAttempts, checked when the next attempt is planned.
+            MaxRetryAttempts = 10,
+            ShouldHandle = static args => ValueTask.FromResult(
+                args.Outcome.Result.Retryable && args.Context.Properties.GetValue(StateProperty, null!).PlanNext(args.AttemptNumber)),
+            DelayGenerator = static args => ValueTask.FromResult<TimeSpan?>(args.Context.Properties.GetValue(StateProperty, null!).NextDelay),
+        })
+        .Build();
+
+    /// <summary>429 and 5xx are worth another attempt; other 4xx are the request's fault and are not.</summary>
+    public static bool IsRetryable(int status) => status is 429 or >= 500;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Features.Get<AiRequest>()!;
+        var state = new FailoverState(this, context, request, _time.GetTimestamp());
+        context.Response.OnStarting(static s => ((FailoverState)s).WriteHeaders(), state);
+
+        using var total = request.Model.TotalTimeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(request.ClientAborted);
+        if (total is not null) total.CancelAfter(request.Model.TotalTimeout!.Value);
+        state.Cancellation = total?.Token ?? request.ClientAborted;
+
+        var pool = ResilienceContextPool.Shared;
+        var resilienceContext = pool.Get(request.ClientAborted);
+        resilienceContext.Properties.Set(StateProperty, state);
+        try
+        {
+            await _pipeline.ExecuteAsync(static (ctx, s) => s.RunAttemptAsync(), resilienceContext, state);
+        }
+        catch (OperationCanceledException) when (request.ClientAborted.IsCancellationRequested)
+        {
+            return;
+        }
+        finally
+        {
+            pool.Return(resilienceContext);
+        }
+
+        await state.FinishAsync();
+    }
+
+    /// <summary>Per-request failover bookkeeping, shared by the attempt callback and the retry strategy's hooks.</summary>
+    private sealed class FailoverState(FailoverMiddleware owner, HttpContext context, AiRequest request, long started)
+    {
+        private Deployment? _next;
+        private IForwarderErrorFeature? _lastForwarderError;
+
+        public CancellationToken Cancellation { get; set; }
+
+        public TimeSpan? NextDelay { get; private set; }
+
+        public async ValueTask<AttemptResult> RunAttemptAsync()
+        {
+            if (_next is not null)
+            {
+                PrepareRetry(_next);
+            }
+            var deployment = request.Deployment!;
+            request.Attempts++;
+            request.Tried.Add(deployment);
+            request.Failure = null;
+            var resilience = request.Config.Resilience;
+            request.MayRetry = request.Attempts < request.Model.MaxAttempts && owner._time.GetElapsedTime(started) < resilience.MaxRetryDuration;
+
+            var stats = owner._health.For(deployment);
+            if (!stats.Breaker.TryAcquire())
+            {
+                // Another request claimed the half-open probe between the pick and now.
+                request.Failure = new AttemptFailure(503, null, null, "breaker_open");
+                return new AttemptResult(Retryable: true);
+            }
+
+            if (!deployment.Cluster.Adapter.IsProxied)
+            {
+                await owner._mock.RespondAsync(context, request);
+                stats.Breaker.RecordSuccess(resilience.Breaker);
+                return new AttemptResult(false);
+            }
+
+            if (!deployment.Cluster.Adapter.TryPrepareBody(request, out var upstreamBody, out var prepareError))
+            {
+                stats.Breaker.RecordSuccess(resilience.Breaker);
+                await prepareError!.WriteAsync(context);
+                return new AttemptResult(false);
+            }
+            if (!owner._proxyState.TryGetCluster(deployment.Cluster.Id, out var cluster))
+            {
+                // Only possible for a moment while a reload is being applied.
+                request.Failure = new AttemptFailure(503, null, null, "cluster_not_ready");
+                return new AttemptResult(Retryable: true);
+            }
+
+            request.UpstreamBody = upstreamBody;
+            var httpRequest = context.Request;
+            httpRequest.Body = new MemoryStreamSlice(upstreamBody);
+            httpRequest.ContentLength = upstreamBody.Length;
+            httpRequest.Headers.Remove("Transfer-Encoding");
+            context.ReassignProxyRequest(cluster);
+
+            using var clock = new AttemptClock(Cancellation, request.Model.FirstTokenTimeout, owner._time, stats);
+            request.Clock = clock;
+            context.RequestAborted = clock.Token;
+            stats.Enter();
+            try
+            {
+                await owner._next(context);
+            }
+            finally
+            {
+                stats.Exit();
+                context.RequestAborted = request.ClientAborted;
+                request.Clock = null;
+            }
+
+            if (request.ClientAborted.IsCancellationRequested)
+            {
+                return new AttemptResult(false);
+            }
+
+            if (request.Failure is { } failure)
+            {
+                RecordFailure(stats, deployment, failure);
+                return new AttemptResult(Retryable: !context.Response.HasStarted);
+            }
+
+            if (context.GetForwarderErrorFeature() is { } error && !context.Response.HasStarted)
+            {
+                _lastForwarderError = error;
+                var timedOut = error.Error == ForwarderError.RequestTimedOut || clock.FirstByteTimedOut;
+                RecordFailure(stats, deployment, new AttemptFailure(timedOut ? 504 : 502, null, null, timedOut ? "timeout" : "unreachable"));
+                return new AttemptResult(Retryable: true);
+            }
+
+            stats.Breaker.RecordSuccess(resilience.Breaker);
+            return new AttemptResult(false);
+        }
+
+        /// <summary>Decides whether another attempt happens and where: called by the retry strategy.</summary>
+        public bool PlanNext(int attemptNumber)
+        {
+            _next = null;
+            if (!request.MayRetry || context.Response.HasStarted || Cancellation.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            var current = request.Deployment!;
+            var (model, deployment) = owner._balancer.PickWithFallbacks(request.Model, request.Tried);
+            if (deployment is not null)
+            {
+                // Another deployment: go at once; its provider did not ask us to wait.
+                _next = deployment;
+                if (model != request.Model)
+                {
+                    request.Model = model;
+                    request.IsFallback = true;
+                }
+                NextDelay = TimeSpan.Zero;
+            }
+            else if (owner._health.For(current).Breaker.IsAvailable && !(request.Failure?.RetryAfter > request.Config.Resilience.MaxRetryAfter))
+            {
+                _next = current;
+                var resilience = request.Config.Resilience;
+                var backoff = resilience.BaseDelay * Math.Pow(2, attemptNumber) * (0.8 + Random.Shared.NextDouble() * 0.4);
+                var asked = request.Failure?.RetryAfter is { } retryAfter ? (retryAfter > resilience.MaxRetryAfter ? resilience.MaxRetryAfter : retryAfter) : TimeSpan.Zero;
+                NextDelay = asked > backoff ? asked : backoff;
+                if (owner._time.GetElapsedTime(started) + NextDelay.Value > resilience.MaxRetryDuration)
+                {
+                    _next = null;
+                    return false;
+                }
+            }
+            else
+            {
+                return false;
+            }
+
+            owner.LogRetry(request.RequestId, current.Name, request.Failure?.Reason ?? "failure", _next!.Name, request.Attempts + 1);
+            return true;
+        }
+
+        private void PrepareRetry(Deployment deployment)
+        {
+            request.Deployment = deployment;
+            context.Response.Clear();
+            context.Features.Set<IForwarderErrorFeature>(null);
+            _lastForwarderError = null;
+        }
+
+        private void RecordFailure(DeploymentStats stats, Deployment deployment, AttemptFailure failure)
+        {
+            var retryAfter = failure.Status == 429 ? failure.RetryAfter : null;
+            if (stats.Breaker.RecordFailure(request.Config.Resilience.Breaker, retryAfter))
+            {
+                owner.LogBreakerOpened(deployment.Name, failure.Reason);
+            }
+        }
+
+        /// <summary>After the last attempt: if its failure was held back, the client gets it now.</summary>
+        public Task FinishAsync()
+        {
+            if (context.Response.HasStarted || request.ClientAborted.IsCancellationRequested)
+            {
+                return Task.CompletedTask;
+            }
+            var deployment = request.Deployment!;
+            if (request.Failure is { Body: { } body } failure)
+            {
+                context.Response.Clear();
+                context.Response.StatusCode = failure.Status;
+                if (failure.RetryAfter is { } retryAfter)
+                {
+                    // The client decides whether to wait as long as the provider asked.
+                    context.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    context.Response.Headers["retry-after-ms"] = Math.Ceiling(retryAfter.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+                context.Response.ContentType = "application/json";
+                context.Response.ContentLength = body.Length;
+                return context.Response.Body.WriteAsync(body, request.ClientAborted).AsTask();
+            }
+            if (request.Failure is { } bare)
+            {
+                context.Response.Clear();
+                return bare.Reason switch
+                {
+                    "first_byte_timeout" or "timeout" => OpenAiError.WriteAsync(context, 504, $"The upstream deployment '{deployment.Name}' did not answer in time.", OpenAiError.Timeout, null, "upstream_timeout"),
+                    "breaker_open" or "cluster_not_ready" => OpenAiError.WriteAsync(context, 503, $"The deployment '{deployment.Name}' is not taking requests right now; retry shortly.", OpenAiError.Server, null, "deployment_unavailable"),
+                    _ => OpenAiError.WriteAsync(context, 502, $"The upstream deployment '{deployment.Name}' could not be reached.", OpenAiError.Server, null, "upstream_unreachable"),
+                };
+            }
+            if (_lastForwarderError is { } error)
+            {
+                owner.LogForwarderError(deployment.Name, error.Error, error.Exception?.GetType().Name ?? "none");
+                context.Response.Clear();
+                return error.Error switch
+                {
+                    ForwarderError.NoAvailableDestinations => OpenAiError.WriteAsync(context, 503, $"The upstream deployment '{deployment.Name}' has no healthy destination.", OpenAiError.Server, null, "upstream_unavailable"),
+                    ForwarderError.RequestTimedOut or ForwarderError.RequestCanceled => OpenAiError.WriteAsync(context, 504, $"The upstream deployment '{deployment.Name}' did not answer in time.", OpenAiError.Timeout, null, "upstream_timeout"),
+                    _ => OpenAiError.WriteAsync(context, 502, $"The upstream deployment '{deployment.Name}' could not be reached.", OpenAiError.Server, null, "upstream_unreachable"),
+                };
+            }
+            return Task.CompletedTask;
+        }
+
+        public Task WriteHeaders()
+        {
+            var headers = context.Response.Headers;
+            headers["x-gateway-attempts"] = request.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (request.Deployment is { } deployment) headers["x-gateway-deployment"] = deployment.Name;
+            if (request.IsFallback) headers["x-gateway-fallback"] = "true";
+            return Task.CompletedTask;
+        }
+    }
+
+    [LoggerMessage(40, LogLevel.Warning, "Request {RequestId}: deployment '{Deployment}' failed ({Reason}); attempt {Attempt} goes to '{Next}'.")]
+    private partial void LogRetry(string requestId, string deployment, string reason, string next, int attempt);
+
+    [LoggerMessage(41, LogLevel.Warning, "Circuit breaker of deployment '{Deployment}' opened after {Reason}.")]
+    private partial void LogBreakerOpened(string deployment, string reason);
+
+    [LoggerMessage(42, LogLevel.Warning, "Forwarding to deployment '{Deployment}' failed: {Error} ({ExceptionType}).")]
+    private partial void LogForwarderError(string deployment, ForwarderError error, string exceptionType);
+}
