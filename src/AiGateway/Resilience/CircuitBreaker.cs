@@ -54,6 +54,20 @@ internal sealed class CircuitBreaker(TimeProvider time)
         }
     }
 
+    /// <summary>Whether the breaker lets a request through at <paramref name="when"/>, absent further failures.</summary>
+    public bool WillBeAvailableAt(DateTimeOffset when)
+    {
+        lock (_lock)
+        {
+            return _state switch
+            {
+                BreakerState.Closed => true,
+                BreakerState.Open => when >= _openUntil,
+                _ => !_probeInFlight,
+            };
+        }
+    }
+
     /// <summary>Claims the right to send a request: always when closed, once (the probe) when half-open.</summary>
     public bool TryAcquire()
     {

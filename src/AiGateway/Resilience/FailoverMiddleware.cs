@@ -200,18 +200,21 @@ internal sealed partial class FailoverMiddleware(
                 }
                 NextDelay = TimeSpan.Zero;
             }
-            else if (owner._health.For(current).Breaker.IsAvailable && !(request.Failure?.RetryAfter > request.Config.Resilience.MaxRetryAfter))
+            else if (!(request.Failure?.RetryAfter > request.Config.Resilience.MaxRetryAfter))
             {
-                _next = current;
+                // Same deployment again, after the backoff or the provider's retry-after, whichever is longer;
+                // only if its breaker (opened for that retry-after, if any) lets a request through by then.
                 var resilience = request.Config.Resilience;
                 var backoff = resilience.BaseDelay * Math.Pow(2, attemptNumber) * (0.8 + Random.Shared.NextDouble() * 0.4);
-                var asked = request.Failure?.RetryAfter is { } retryAfter ? (retryAfter > resilience.MaxRetryAfter ? resilience.MaxRetryAfter : retryAfter) : TimeSpan.Zero;
-                NextDelay = asked > backoff ? asked : backoff;
-                if (owner._time.GetElapsedTime(started) + NextDelay.Value > resilience.MaxRetryDuration)
+                var asked = request.Failure?.RetryAfter ?? TimeSpan.Zero;
+                var delay = asked > backoff ? asked : backoff;
+                if (owner._time.GetElapsedTime(started) + delay > resilience.MaxRetryDuration
+                    || !owner._health.For(current).Breaker.WillBeAvailableAt(owner._time.GetUtcNow() + delay))
                 {
-                    _next = null;
                     return false;
                 }
+                _next = current;
+                NextDelay = delay;
             }
             else
             {

@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+using AiGateway.FunctionalTests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
+
+namespace AiGateway.FunctionalTests;
+
+public sealed class ResilienceTests : IAsyncLifetime
+{
+    private const string Ok = """{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}""";
+    private const string Chat = """{"model":"primary","messages":[{"role":"user","content":"hi"}]}""";
+
+    private WireMockServer _a = null!;
+    private WireMockServer _b = null!;
+
+    public Task InitializeAsync()
+    {
+        _a = Upstreams.StartWireMock();
+        _b = Upstreams.StartWireMock();
+        return Task.CompletedTask;
+    }
+
+    public Task DisposeAsync()
+    {
+        _a.Stop();
+        _b.Stop();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Model "primary" on cluster a (deployment "a/up-a"), model "backup" on cluster b; optional extra deployment of primary on b.</summary>
+    private JsonObject Config(bool primaryOnBoth = false, JsonObject? resilience = null, JsonArray? fallbacks = null, string? aAddress = null, string? bAddress = null)
+    {
+        var config = TestConfig.Create();
+        var clusters = config["clusters"]!.AsObject();
+        clusters["a"] = new JsonObject { ["provider"] = "openai", ["destinations"] = new JsonObject { ["d"] = new JsonObject { ["address"] = aAddress ?? _a.BaseUrl() + "/v1" } } };
+        clusters["b"] = new JsonObject { ["provider"] = "openai", ["destinations"] = new JsonObject { ["d"] = new JsonObject { ["address"] = bAddress ?? _b.BaseUrl() + "/v1" } } };
+        var deployments = new JsonArray { new JsonObject { ["cluster"] = "a", ["model"] = "up-a" } };
+        if (primaryOnBoth) deployments.Add(new JsonObject { ["cluster"] = "b", ["model"] = "up-b", ["priority"] = 1 });
+        var models = config["models"]!.AsArray();
+        models.Add(new JsonObject { ["name"] = "primary", ["deployments"] = deployments, ["fallbacks"] = fallbacks ?? new JsonArray() });
+        models.Add(new JsonObject { ["name"] = "backup", ["deployments"] = new JsonArray { new JsonObject { ["cluster"] = "b", ["model"] = "up-b" } } });
+        if (resilience is not null) config["resilience"] = resilience;
+        return config;
+    }
+
+    private static void Respond(WireMockServer server, int status, string body = Ok, string? retryAfterMs = null, int priority = 100, string? state = null, string? nextState = null)
+    {
+        var response = Response.Create().WithStatusCode(status).WithHeader("Content-Type", "application/json").WithBody(status == 200 ? body : """{"error":{"message":"busy","type":"server_error","param":null,"code":null}}""");
+        if (retryAfterMs is not null) response = response.WithHeader("retry-after-ms", retryAfterMs);
+        var request = server.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost()).AtPriority(priority);
+        if (state is not null) request = request.InScenario("s").WhenStateIs(state);
+        if (nextState is not null) request = request.InScenario("s").WillSetStateTo(nextState);
+        request.RespondWith(response);
+    }
+
+    [Fact]
+    public async Task RateLimited_ThenOk_RetriesSameDeploymentAfterRetryAfter()
+    {
+        _a.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost()).InScenario("s").WillSetStateTo("limited")
+            .RespondWith(Response.Create().WithStatusCode(429).WithHeader("retry-after-ms", "1500").WithBody("""{"error":{"message":"slow down","type":"requests","param":null,"code":"rate_limit_exceeded"}}"""));
+        _a.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost()).InScenario("s").WhenStateIs("limited")
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(Ok));
+        var fake = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var gateway = await GatewayInstance.StartAsync(Config().ToJsonString(), b => b.Services.AddSingleton<TimeProvider>(fake));
+
+        var pending = gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(Chat));
+        await WaitForCallsAsync(_a, 1);
+        await Task.Delay(300);
+        Assert.Single(_a.LogEntries);        // still waiting: the provider asked for 1.5 s
+        fake.Advance(TimeSpan.FromMilliseconds(1400));
+        await Task.Delay(300);
+        Assert.Single(_a.LogEntries);
+        fake.Advance(TimeSpan.FromMilliseconds(200));
+        using var response = await pending.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(Ok, await response.Content.ReadAsStringAsync());
+        Assert.Equal("2", response.Headers.GetValues("x-gateway-attempts").Single());
+        Assert.Equal("a/up-a", response.Headers.GetValues("x-gateway-deployment").Single());
+        Assert.False(response.Headers.Contains("x-gateway-fallback"));
+        Assert.Equal(2, _a.LogEntries.Count());
+    }
+
+    [Fact]
+    public async Task ServiceUnavailable_FallsBackToAnotherModelAndProvider()
+    {
+        Respond(_a, 503);
+        Respond(_b, 200);
+        await using var gateway = await GatewayInstance.StartAsync(Config(fallbacks: new JsonArray("backup")).ToJsonString());
+
+        using var response = await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(Chat));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("true", response.Headers.GetValues("x-gateway-fallback").Single());
+        Assert.Equal("b/up-b", response.Headers.GetValues("x-gateway-deployment").Single());
+        Assert.Equal("2", response.Headers.GetValues("x-gateway-attempts").Single());
+        Assert.Contains("\"model\":\"up-b\"", _b.LogEntries.Single().RequestMessage!.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ServiceUnavailable_TriesTheModelsOtherDeploymentFirst()
+    {
+        Respond(_a, 503);
+        Respond(_b, 200);
+        await using var gateway = await GatewayInstance.StartAsync(Config(primaryOnBoth: true).ToJsonString());
+
+        using var response = await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(Chat));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("b/up-b", response.Headers.GetValues("x-gateway-deployment").Single());
+        Assert.False(response.Headers.Contains("x-gateway-fallback"));
+        Assert.Single(_a.LogEntries);
+    }
+
+    [Fact]
+    public async Task BadRequest_IsNeverRetried()
+    {
+        _a.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(400).WithHeader("Content-Type", "application/json").WithBody("""{"error":{"message":"bad","type":"invalid_request_error","param":null,"code":null}}"""));
+        Respond(_b, 200);
+        await using var gateway = await GatewayInstance.StartAsync(Config(primaryOnBoth: true, fallbacks: new JsonArray("backup")).ToJsonString());
+
+        using var response = await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(Chat));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("1", response.Headers.GetValues("x-gateway-attempts").Single());
+        Assert.Single(_a.LogEntries);
+        Assert.Empty(_b.LogEntries);
+    }
+
+    [Fact]
+    public async Task Breaker_OpensAfterFailures_SkipsDeployment_ThenHalfOpenProbeRecovers()
+    {
+        Respond(_a, 500);
+        Respond(_b, 200);
+        var fake = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var resilience = new JsonObject { ["maxAttempts"] = 1, ["breaker"] = new JsonObject { ["consecutiveFailures"] = 2, ["breakDuration"] = "00:01:00" } };
+        await using var gateway = await GatewayInstance.StartAsync(Config(primaryOnBoth: true, resilience: resilience).ToJsonString(), b => b.Services.AddSingleton<TimeProvider>(fake));
+
+        // Priority keeps traffic on a (tier 0) until its breaker opens.
+        Assert.Equal(HttpStatusCode.InternalServerError, (await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(Chat))).StatusCode);
+        Assert.Equal(HttpStatusCode.InternalServerError, (await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(Chat))).StatusCode);
+        for (var i = 0; i < 3; i++)
+        {
+            using var skipped = await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(Chat));
+            Assert.Equal(HttpStatusCode.OK, skipped.StatusCode);
+            Assert.Equal("b/up-b", skipped.Headers.GetValues("x-gateway-deployment").Single());
+        }
+        Assert.Equal(2, _a.LogEntries.Count());
+
+        // After the break, one probe goes to a; it succeeds, so a takes traffic again.
+        _a.ResetMappings();
+        Respond(_a, 200);
+        fake.Advance(TimeSpan.FromMinutes(1));
+        using var probe = await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(Chat));
+        using var after = await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(Chat));
+
+        Assert.Equal("a/up-a", probe.Headers.GetValues("x-gateway-deployment").Single());
+        Assert.Equal("a/up-a", after.Headers.GetValues("x-gateway-deployment").Single());
+        Assert.Equal(4, _a.LogEntries.Count());
+    }
+
+    [Fact]
+    public async Task FirstTokenDeadline_Missed_NextDeploymentAnswers()
+    {
+        await using var slow = await ScriptedUpstream.StartAsync(async context =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
+        });
+        Respond(_b, 200);
+        var config = Config(primaryOnBoth: true, aAddress: slow.BaseUrl);
+        config["models"]!.AsArray().First(m => (string)m!["name"]! == "primary")!["resilience"] = new JsonObject { ["firstTokenTimeout"] = "00:00:00.500" };
+        await using var gateway = await GatewayInstance.StartAsync(config.ToJsonString());
+
+        var watch = Stopwatch.StartNew();
+        using var response = await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(Chat));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("b/up-b", response.Headers.GetValues("x-gateway-deployment").Single());
+        Assert.Equal("2", response.Headers.GetValues("x-gateway-attempts").Single());
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task StreamStallsAfterFirstChunk_EndsWithErrorEvent_NoRetry()
+    {
+        var calls = 0;
+        await using var upstream = await ScriptedUpstream.StartAsync(async context =>
+        {
+            Interlocked.Increment(ref calls);
+            context.Response.ContentType = "text/event-stream";
+            await context.Response.WriteAsync("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n");
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+        });
+        var config = Config(primaryOnBoth: true, aAddress: upstream.BaseUrl);
+        config["clusters"]!["a"]!["activityTimeout"] = "00:00:00.500";
+        Respond(_b, 200);
+        await using var gateway = await GatewayInstance.StartAsync(config.ToJsonString());
+
+        var watch = Stopwatch.StartNew();
+        using var response = await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json("""{"model":"primary","stream":true,"messages":[]}"""));
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\ndata: {\"error\":{", text, StringComparison.Ordinal);
+        Assert.Contains("\"code\":\"upstream_timeout\"", text, StringComparison.Ordinal);
+        Assert.EndsWith("\n\n", text, StringComparison.Ordinal);
+        Assert.Equal(1, calls);
+        Assert.Empty(_b.LogEntries);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task AlwaysFailing_IsBoundedInAttemptsAndTime()
+    {
+        Respond(_a, 503);
+        var resilience = new JsonObject { ["maxAttempts"] = 10, ["maxRetryDuration"] = "00:00:01", ["baseDelay"] = "00:00:00.300" };
+        await using var gateway = await GatewayInstance.StartAsync(Config(resilience: resilience).ToJsonString());
+
+        var watch = Stopwatch.StartNew();
+        using var response = await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(Chat));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        await ErrorTests.AssertErrorAsync(response, 503, null, null);
+        var attempts = int.Parse(response.Headers.GetValues("x-gateway-attempts").Single(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(attempts, 2, 4);
+        Assert.Equal(attempts, _a.LogEntries.Count());
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(4), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Unreachable_ThenBackupAnswers()
+    {
+        Respond(_b, 200);
+        var config = Config(fallbacks: new JsonArray("backup"), aAddress: $"http://127.0.0.1:{GatewayInstance.FreePort()}/v1");
+        await using var gateway = await GatewayInstance.StartAsync(config.ToJsonString());
+
+        using var response = await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(Chat));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("true", response.Headers.GetValues("x-gateway-fallback").Single());
+    }
+
+    private static async Task WaitForCallsAsync(WireMockServer server, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (server.LogEntries.Count() < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the upstream was not called");
+            await Task.Delay(20);
+        }
+    }
+}
