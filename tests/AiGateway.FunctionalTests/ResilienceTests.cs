@@ -248,6 +248,64 @@ public sealed class ResilienceTests : IAsyncLifetime
         Assert.Equal("true", response.Headers.GetValues("x-gateway-fallback").Single());
     }
 
+    [Fact]
+    public async Task PassiveHealth_DeadDestination_LeavesRotationAfterFailures()
+    {
+        Respond(_a, 200);
+        var config = Config();
+        config["clusters"]!["a"]!["destinations"]!["dead"] = new JsonObject { ["address"] = $"http://127.0.0.1:{GatewayInstance.FreePort()}/v1" };
+        await using var gateway = await GatewayInstance.StartAsync(config.ToJsonString());
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 20; i++)
+        {
+            using var response = await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(Chat));
+            statuses.Add(response.StatusCode);
+        }
+        var lastAttempts = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(Chat));
+            lastAttempts.Add(response.Headers.GetValues("x-gateway-attempts").Single());
+        }
+
+        // Retries hide the dead destination from clients; once marked unhealthy it is not tried at all.
+        Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.All(lastAttempts, a => Assert.Equal("1", a));
+    }
+
+    [Fact]
+    public async Task ActiveHealth_ProbesWithProviderCredential_AndSkipsFailingDestination()
+    {
+        _a.Given(Request.Create().WithPath("/v1/models").UsingGet()).RespondWith(Response.Create().WithStatusCode(500));
+        _b.Given(Request.Create().WithPath("/v1/models").UsingGet()).RespondWith(Response.Create().WithStatusCode(200).WithBody("{}"));
+        Respond(_a, 200);
+        Respond(_b, 200);
+        var config = Config();
+        var cluster = config["clusters"]!["a"]!.AsObject();
+        cluster["apiKey"] = "env:TEST_OPENAI_KEY";
+        cluster["destinations"]!["second"] = new JsonObject { ["address"] = _b.BaseUrl() + "/v1" };
+        cluster["activeHealthCheck"] = new JsonObject { ["path"] = "/models", ["interval"] = "00:00:01", ["timeout"] = "00:00:01" };
+        await using var gateway = await GatewayInstance.StartAsync(config.ToJsonString(), TestConfig.Credentials);
+
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (_a.LogEntries.Count(e => e.RequestMessage!.Path == "/v1/models") < 2)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no active probes were sent");
+            await Task.Delay(100);
+        }
+        var probe = _b.LogEntries.First(e => e.RequestMessage!.Path == "/v1/models").RequestMessage!;
+        Assert.Equal($"Bearer {TestConfig.OpenAiKey}", ProxyTests.Header(probe, "Authorization"));
+
+        var before = _a.LogEntries.Count(e => e.RequestMessage!.Path == "/v1/chat/completions");
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(Chat));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        Assert.Equal(before, _a.LogEntries.Count(e => e.RequestMessage!.Path == "/v1/chat/completions"));
+    }
+
     private static async Task WaitForCallsAsync(WireMockServer server, int count)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

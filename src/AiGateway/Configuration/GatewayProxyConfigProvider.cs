@@ -62,6 +62,28 @@ internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider
                 {
                     EnableMultipleHttp2Connections = true,
                 },
+                HealthCheck = new HealthCheckConfig
+                {
+                    Passive = new PassiveHealthCheckConfig
+                    {
+                        Enabled = true,
+                        Policy = Resilience.GatewayPassiveHealthPolicy.PolicyName,
+                        ReactivationPeriod = c.Options.ActiveHealthCheck?.Interval ?? TimeSpan.FromSeconds(30),
+                    },
+                    Active = c.Options.ActiveHealthCheck is { } active
+                        ? new ActiveHealthCheckConfig
+                        {
+                            Enabled = true,
+                            Interval = active.Interval,
+                            Timeout = active.Timeout,
+                            Policy = "ConsecutiveFailures",
+                            Path = active.Path,
+                        }
+                        : null,
+                },
+                Metadata = c.Options.ConnectTimeout is { } connect
+                    ? new Dictionary<string, string> { [Resilience.GatewayHttpClientFactory.ConnectTimeoutMetadata] = connect.ToString("c", System.Globalization.CultureInfo.InvariantCulture) }
+                    : null,
             })];
 
     private static RouteConfig Route(string id, string path, string operation) => new()

@@ -66,6 +66,9 @@ internal static class GatewayHostExtensions
         services.AddTokenCounting();
         services.AddSingleton<Resilience.DeploymentHealth>();
         services.AddSingleton<Resilience.DeploymentBalancer>();
+        services.AddSingleton<Yarp.ReverseProxy.Health.IPassiveHealthCheckPolicy, Resilience.GatewayPassiveHealthPolicy>();
+        services.AddSingleton<Yarp.ReverseProxy.Health.IProbingRequestFactory, Resilience.ProviderProbeRequestFactory>();
+        services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, Resilience.GatewayHttpClientFactory>();
         services.AddAiRateLimiting(builder.Configuration);
         services.AddAnthropicSurface();
         services.AddSingleton(sp =>

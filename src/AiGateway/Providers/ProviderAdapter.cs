@@ -84,6 +84,12 @@ internal abstract class ProviderAdapter
     /// <summary>Sets the upstream path, query and credential on the outgoing request.</summary>
     public abstract void TransformRequest(RequestTransformContext context, AiRequest request);
 
+    /// <summary>Adds the provider credential to a request the gateway makes itself (health probes). Default: bearer token.</summary>
+    public virtual void AddCredential(System.Net.Http.Headers.HttpRequestHeaders headers, UpstreamCluster cluster)
+    {
+        if (cluster.Credential is { } credential) headers.TryAddWithoutValidation("Authorization", "Bearer " + credential);
+    }
+
     /// <summary>
     /// Relays a successful upstream body to the client, recording usage on <paramref name="request"/>.
     /// The default relays OpenAI JSON or SSE (translated for the Anthropic surface); providers with

@@ -87,6 +87,7 @@ internal sealed partial class FailoverMiddleware(
     {
         private Deployment? _next;
         private IForwarderErrorFeature? _lastForwarderError;
+        private List<Yarp.ReverseProxy.Model.DestinationState>? _failedDestinations;
 
         public CancellationToken Cancellation { get; set; }
 
@@ -139,6 +140,7 @@ internal sealed partial class FailoverMiddleware(
             httpRequest.ContentLength = upstreamBody.Length;
             httpRequest.Headers.Remove("Transfer-Encoding");
             context.ReassignProxyRequest(cluster);
+            AvoidFailedDestinations();
 
             using var clock = new AttemptClock(Cancellation, request.Model.FirstTokenTimeout, owner._time, stats);
             request.Clock = clock;
@@ -160,6 +162,11 @@ internal sealed partial class FailoverMiddleware(
                 return new AttemptResult(false);
             }
 
+            if ((request.Failure is not null || context.GetForwarderErrorFeature() is not null) && context.GetReverseProxyFeature().ProxiedDestination is { } failedDestination)
+            {
+                (_failedDestinations ??= []).Add(failedDestination);
+            }
+
             if (request.Failure is { } failure)
             {
                 RecordFailure(stats, deployment, failure);
@@ -176,6 +183,15 @@ internal sealed partial class FailoverMiddleware(
 
             stats.Breaker.RecordSuccess(resilience.Breaker);
             return new AttemptResult(false);
+        }
+
+        /// <summary>A retry within a cluster goes to another of its destinations when it has one.</summary>
+        private void AvoidFailedDestinations()
+        {
+            if (_failedDestinations is null) return;
+            var feature = context.GetReverseProxyFeature();
+            var remaining = feature.AvailableDestinations.Where(d => !_failedDestinations.Contains(d)).ToList();
+            if (remaining.Count > 0) feature.AvailableDestinations = remaining;
         }
 
         /// <summary>Decides whether another attempt happens and where: called by the retry strategy.</summary>

@@ -52,6 +52,12 @@ internal sealed class AnthropicAdapter : ProviderAdapter
         }
     }
 
+    public override void AddCredential(System.Net.Http.Headers.HttpRequestHeaders headers, Configuration.UpstreamCluster cluster)
+    {
+        headers.TryAddWithoutValidation("anthropic-version", cluster.Options.AnthropicVersion ?? DefaultVersion);
+        if (cluster.Credential is { } credential) headers.TryAddWithoutValidation("x-api-key", credential);
+    }
+
     public override void TransformRequest(RequestTransformContext context, AiRequest request)
     {
         context.Path = request.Operation == AiOperation.CountTokens ? "/messages/count_tokens" : "/messages";

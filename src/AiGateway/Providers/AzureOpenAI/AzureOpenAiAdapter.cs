@@ -16,6 +16,11 @@ internal sealed class AzureOpenAiAdapter : ProviderAdapter
 
     public override string Name => "azure";
 
+    public override void AddCredential(System.Net.Http.Headers.HttpRequestHeaders headers, Configuration.UpstreamCluster cluster)
+    {
+        if (cluster.Credential is { } credential) headers.TryAddWithoutValidation("api-key", credential);
+    }
+
     public override void TransformRequest(RequestTransformContext context, AiRequest request)
     {
         var deployment = request.Deployment!;

@@ -1,0 +1,42 @@
+using System.Runtime.CompilerServices;
+using AiGateway.Pipeline;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.Model;
+
+namespace AiGateway.Resilience;
+
+/// <summary>
+/// YARP passive health from the same signals as the deployment breakers: a destination that fails
+/// three times in a row (transport error, timeout, 429 or 5xx) leaves the cluster's rotation for the
+/// reactivation period, so a cluster with several destinations routes around the broken one.
+/// </summary>
+internal sealed class GatewayPassiveHealthPolicy(IDestinationHealthUpdater updater) : IPassiveHealthCheckPolicy
+{
+    public const string PolicyName = "AiGatewayFailures";
+    public const int ConsecutiveFailures = 3;
+
+    private static readonly TimeSpan DefaultReactivation = TimeSpan.FromSeconds(30);
+    private readonly ConditionalWeakTable<DestinationState, StrongBox<int>> _failures = new();
+
+    public string Name => PolicyName;
+
+    public void RequestProxied(HttpContext context, ClusterState cluster, DestinationState destination)
+    {
+        var failed = context.GetForwarderErrorFeature() is not null
+            || context.Features.Get<AiRequest>()?.Failure is not null
+            || context.Response.StatusCode is 429 or >= 500;
+        var count = _failures.GetValue(destination, static _ => new StrongBox<int>());
+        if (!failed)
+        {
+            Volatile.Write(ref count.Value, 0);
+            return;
+        }
+        if (Interlocked.Increment(ref count.Value) >= ConsecutiveFailures)
+        {
+            Volatile.Write(ref count.Value, 0);
+            var reactivation = cluster.Model.Config.HealthCheck?.Passive?.ReactivationPeriod ?? DefaultReactivation;
+            updater.SetPassive(cluster, destination, DestinationHealth.Unhealthy, reactivation);
+        }
+    }
+}
