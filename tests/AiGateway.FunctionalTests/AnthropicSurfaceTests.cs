@@ -35,6 +35,8 @@ public sealed partial class AnthropicSurfaceTests : IAsyncLifetime
             ["name"] = "gpt-4o",
             ["deployments"] = new JsonArray { new JsonObject { ["cluster"] = "openai", ["model"] = "gpt-4o-2024-08-06" } },
         });
+        // These tests pin the translation of each single upstream answer; retries are the resilience tests' business.
+        config["resilience"] = new JsonObject { ["maxAttempts"] = 1 };
         _gateway = await GatewayInstance.StartAsync(config.ToJsonString(), GatewayInstance.FixedClock(Golden.Created), TestConfig.Credentials);
     }
 

@@ -102,6 +102,7 @@ internal sealed partial class FailoverMiddleware(
             var deployment = request.Deployment!;
             request.Attempts++;
             request.Tried.Add(deployment);
+            var previous = request.Failure;
             request.Failure = null;
             var resilience = request.Config.Resilience;
             request.MayRetry = request.Attempts < request.Model.MaxAttempts && owner._time.GetElapsedTime(started) < resilience.MaxRetryDuration;
@@ -109,8 +110,9 @@ internal sealed partial class FailoverMiddleware(
             var stats = owner._health.For(deployment);
             if (!stats.Breaker.TryAcquire())
             {
-                // Another request claimed the half-open probe between the pick and now.
-                request.Failure = new AttemptFailure(503, null, null, "breaker_open");
+                // Another request claimed the half-open probe between the pick and now. The client should
+                // still learn what the provider last said, not that the gateway declined to ask again.
+                request.Failure = previous ?? new AttemptFailure(503, null, null, "breaker_open");
                 return new AttemptResult(Retryable: true);
             }
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using AiGateway.Pipeline;
+using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
@@ -11,7 +12,7 @@ namespace AiGateway.Resilience;
 /// three times in a row (transport error, timeout, 429 or 5xx) leaves the cluster's rotation for the
 /// reactivation period, so a cluster with several destinations routes around the broken one.
 /// </summary>
-internal sealed class GatewayPassiveHealthPolicy(IDestinationHealthUpdater updater) : IPassiveHealthCheckPolicy
+internal sealed class GatewayPassiveHealthPolicy(IDestinationHealthUpdater updater, IServiceProvider services) : IPassiveHealthCheckPolicy
 {
     public const string PolicyName = "AiGatewayFailures";
     public const int ConsecutiveFailures = 3;
@@ -35,6 +36,12 @@ internal sealed class GatewayPassiveHealthPolicy(IDestinationHealthUpdater updat
         if (Interlocked.Increment(ref count.Value) >= ConsecutiveFailures)
         {
             Volatile.Write(ref count.Value, 0);
+            // YARP passes the route's cluster; the request was reassigned to the deployment's cluster.
+            var proxied = context.GetReverseProxyFeature().Cluster.Config.ClusterId;
+            if (proxied != cluster.ClusterId && services.GetRequiredService<Yarp.ReverseProxy.IProxyStateLookup>().TryGetCluster(proxied, out var actual))
+            {
+                cluster = actual;
+            }
             var reactivation = cluster.Model.Config.HealthCheck?.Passive?.ReactivationPeriod ?? DefaultReactivation;
             updater.SetPassive(cluster, destination, DestinationHealth.Unhealthy, reactivation);
         }
