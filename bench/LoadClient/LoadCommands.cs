@@ -13,6 +13,7 @@ internal static class LoadCommands
         var duration = Stopwatch.Frequency * (long)(options.Number("duration") * 1000) / 1000;
         await WarmUpAsync(exchange, options);
         var results = new List<ExchangeResult>[connections];
+        var cpu = CpuSampler.Start(options);
         var start = Stopwatch.GetTimestamp();
         var workers = Enumerable.Range(0, connections).Select(async worker =>
         {
@@ -25,7 +26,7 @@ internal static class LoadCommands
         }).ToArray();
         await Task.WhenAll(workers);
         var elapsed = (double)(Stopwatch.GetTimestamp() - start) / Stopwatch.Frequency;
-        Summary.Print(options, results.SelectMany(r => r).ToList(), elapsed, exchange.Stream, dropped: 0);
+        Summary.Print(options, results.SelectMany(r => r).ToList(), elapsed, exchange.Stream, dropped: 0, cpu?.ElapsedMicroseconds());
         return 0;
     }
 
@@ -43,6 +44,7 @@ internal static class LoadCommands
         var tasks = new List<Task>(total);
         var outstanding = 0;
         var dropped = 0;
+        var cpu = CpuSampler.Start(options);
         var start = Stopwatch.GetTimestamp();
         for (var i = 0; i < total; i++)
         {
@@ -69,9 +71,10 @@ internal static class LoadCommands
         }
 
         await Task.WhenAll(tasks);
+        var cpuMicroseconds = cpu?.ElapsedMicroseconds();
         var elapsed = (double)(Stopwatch.GetTimestamp() - start) / Stopwatch.Frequency;
         var sent = results.Where(r => r.TotalTicks > 0).ToList();
-        Summary.Print(options, sent, elapsed, exchange.Stream, dropped);
+        Summary.Print(options, sent, elapsed, exchange.Stream, dropped, cpuMicroseconds);
         return 0;
     }
 

@@ -93,7 +93,7 @@ internal static class ReportCommand
             Line("|---|--:|--:|--:|--:|--:|--:|--:|--:|");
             foreach (var t in Targets)
             {
-                Line($"| {Names[t]} | {F(Get(t, "stream_ttfb_p50_ms"), 2)} | {F(Get(t, "stream_ttfb_p99_ms"), 2)} | {Delta(t, "direct", "stream_ttfb_p50_ms", 2)} | {Delta(t, "yarp", "stream_ttfb_p50_ms", 2)} | {F(Get(t, "cpu_us_per_stream"), 0)} | {F(Get(t, "stream_events_avg"), 1)} | {Percent(Get(t, "stream_usage_seen"))} | {Sum(t, "stream_errors")} |");
+                Line($"| {Names[t]} | {F(Get(t, "stream_ttfb_p50_ms"), 2)} | {F(Get(t, "stream_ttfb_p99_ms"), 2)} | {Delta(t, "direct", "stream_ttfb_p50_ms", 2)} | {Delta(t, "yarp", "stream_ttfb_p50_ms", 2)} | {F(Get(t, "stream_cpu_us_per_req"), 0)} | {F(Get(t, "stream_events_avg"), 1)} | {Percent(Get(t, "stream_usage_seen"))} | {Sum(t, "stream_errors")} |");
             }
 
             Line();

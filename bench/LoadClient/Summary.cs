@@ -6,7 +6,8 @@ namespace LoadClient;
 /// <summary>Prints <c>metric\tvalue</c> lines for run.sh; every name carries <c>--prefix</c>.</summary>
 internal static class Summary
 {
-    public static void Print(Options options, List<ExchangeResult> results, double elapsedSeconds, bool stream, int dropped)
+    public static void Print(
+        Options options, List<ExchangeResult> results, double elapsedSeconds, bool stream, int dropped, double? cpuMicroseconds)
     {
         var prefix = options.Optional("prefix") ?? "";
         var ok = results.Where(r => r.Ok).ToList();
@@ -16,6 +17,10 @@ internal static class Summary
         Write(prefix, "rps", ok.Count / elapsedSeconds);
         Write(prefix, "p50_ms", Percentile(ok.Select(r => r.TotalTicks), 0.50));
         Write(prefix, "p99_ms", Percentile(ok.Select(r => r.TotalTicks), 0.99));
+        if (cpuMicroseconds is { } cpu && results.Count > 0)
+        {
+            Write(prefix, "cpu_us_per_req", cpu / results.Count);
+        }
         if (stream)
         {
             Write(prefix, "ttfb_p50_ms", Percentile(ok.Select(r => r.FirstEventTicks), 0.50));
