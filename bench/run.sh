@@ -372,7 +372,8 @@ bring_up() {
   assert_loopback "$t" "${PID[$t]}" || { note "$t: refused, listens beyond loopback"; return 1; }
   if [[ $t == gateway ]]; then
     local stats
-    stats=$(curl -s --max-time 5 "http://127.0.0.1:$FAKE_PORT/fake/stats")
+    meta "load average at end" "$(cut -d' ' -f1-3 /proc/loadavg)"
+stats=$(curl -s --max-time 5 "http://127.0.0.1:$FAKE_PORT/fake/stats")
     if [[ $stats != *'"lastModel":"upstream-model"'* ]]; then
       note "gateway: not working (upstream did not receive model upstream-model: $stats)"
       stop_server "${PID[$t]}"
@@ -507,6 +508,7 @@ meta machine "$(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /pr
 meta software ".NET $(dotnet --list-runtimes | awk '/NETCore.App/ { v = $2 } END { print v }'), $(command -v nginx >/dev/null && nginx -v 2>&1 | sed 's/.*: //' || echo 'nginx n/a'), node $(node --version 2>/dev/null || echo n/a), load: $(command -v wrk >/dev/null && echo "wrk $(wrk -v 2>&1 | head -1 | awk '{ print $2 }')" || echo '.NET load client') + .NET load client"
 meta layout "$( ((PIN)) && echo "servers (proxy + fake upstream) pinned to core $SERVER_CPUS, load drivers to core $DRIVER_CPUS" || echo "not pinned")"
 meta run "$ROUNDS round(s) × $DURATION s per phase, rotating order, ${WARMUP} s warm-up per target; closed loop $CONNECTIONS connections; fixed rate $RATE req/s; streams at $STREAM_RATE/s with $CHUNKS content chunks + usage; hold $HOLD_STREAMS streams of $HOLD_CHUNKS chunks every $HOLD_DELAY_MS ms"
+meta "load average at start" "$(cut -d' ' -f1-3 /proc/loadavg) (anything else running on the box shows here)"
 ((QUICK)) && meta mode "--quick smoke run: figures are not meaningful"
 
 for t in "${ACTIVE[@]}"; do warm_up "$t"; done
@@ -519,6 +521,7 @@ done
 for t in "${ACTIVE[@]}"; do record "$t" 1 peak_rss_mb "$(mem_mb "${PID[$t]}" VmHWM)"; done
 for t in "${ACTIVE[@]}"; do hold_streams "$t"; done
 
+meta "load average at end" "$(cut -d' ' -f1-3 /proc/loadavg)"
 stats=$(curl -s --max-time 5 "http://127.0.0.1:$FAKE_PORT/fake/stats")
 log "fake upstream: $stats"
 [[ $stats == *'"unauthorized":0'* ]] || note "the fake upstream refused some requests: $stats"
