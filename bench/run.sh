@@ -18,11 +18,11 @@ DURATION=10
 WARMUP=8
 TARGETS=direct,yarp,nginx,gateway,portkey
 CONNECTIONS=64
-RATE=500
-STREAM_RATE=200
+RATE=200
+STREAM_RATE=100
 CHUNKS=20
 HOLD_STREAMS=5000
-HOLD_CHUNKS=25
+HOLD_CHUNKS=40
 HOLD_DELAY_MS=1000
 BASE_PORT=18200
 PIN=1
@@ -459,7 +459,7 @@ hold_streams() {
   IFS='|' read -ra parts <<<"${HEADERS[$t]}"
   for p in "${parts[@]}"; do h+=(-H "$p"); done
   timeout -k 5 "$seconds" taskset -c "$DRIVER_CPUS" dotnet "$LC_DLL" hold --url "${URL[$t]}" "${h[@]}" \
-    --body "${STREAM_BODY[$t]}" --stream 1 --streams "$HOLD_STREAMS" --ready-file "$ready" --ready-timeout 60 \
+    --body "${STREAM_BODY[$t]}" --stream 1 --streams "$HOLD_STREAMS" --ready-file "$ready" --ready-timeout 90 \
     --prefix hold_ >"$out" 2>>"$WORK/logs/drivers.log" &
   holder=$!
   DRIVER_PID=$holder
