@@ -3,7 +3,7 @@
 # Usage: bench/run.sh [--quick] [--rounds N] [--duration S] [--targets direct,yarp,nginx,gateway,portkey]
 #                     [--warmup S] [--connections N] [--rate R] [--stream-rate R] [--chunks N]
 #                     [--hold-streams N] [--hold-chunks N] [--hold-delay-ms MS] [--base-port P]
-#                     [--no-pin] [--no-install] [--gateway-dir DIR] [--output FILE] [--max-minutes M]
+#                     [--layout shared|split] [--no-pin] [--no-install] [--gateway-dir DIR] [--output FILE] [--max-minutes M] [--strict]
 # Everything binds 127.0.0.1, every step is bounded in time, every process started is stopped by PID.
 set -euo pipefail
 
@@ -26,10 +26,12 @@ HOLD_CHUNKS=40
 HOLD_DELAY_MS=1000
 BASE_PORT=18200
 PIN=1
+LAYOUT=shared
 INSTALL=1
 GATEWAY_DIR=$REPO_DIR/src/AiGateway
 OUTPUT=
 MAX_MINUTES=45
+STRICT=0
 
 usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; }
 
@@ -55,10 +57,12 @@ while (($#)); do
     --hold-delay-ms) HOLD_DELAY_MS=$2; shift ;;
     --base-port) BASE_PORT=$2; shift ;;
     --no-pin) PIN=0 ;;
+    --layout) LAYOUT=$2; shift ;;
     --no-install) INSTALL=0 ;;
     --gateway-dir) GATEWAY_DIR=$2; shift ;;
     --output) OUTPUT=$2; shift ;;
     --max-minutes) MAX_MINUTES=$2; shift ;;
+    --strict) STRICT=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -70,11 +74,15 @@ TSV=${OUTPUT%.md}.tsv
 mkdir -p "$WORK/logs" "$RESULTS"
 rm -f "$WORK"/logs/*.log
 CLK_TCK=$(getconf CLK_TCK)
+# shared: proxy and fake upstream on core 0, drivers on core 1 (the default).
+# split: the proxy alone on core 0, fake upstream and drivers on core 1 (proxy-bound ratios).
 if ((PIN)) && (($(nproc) >= 2)); then
   SERVER_CPUS=0 DRIVER_CPUS=1 NGINX_WORKERS=1
+  [[ $LAYOUT == split ]] && UPSTREAM_CPUS=1 || UPSTREAM_CPUS=0
 else
-  PIN=0 SERVER_CPUS=0-$(($(nproc) - 1)) DRIVER_CPUS=$SERVER_CPUS NGINX_WORKERS=auto
+  PIN=0 SERVER_CPUS=0-$(($(nproc) - 1)) DRIVER_CPUS=$SERVER_CPUS UPSTREAM_CPUS=$SERVER_CPUS NGINX_WORKERS=auto
 fi
+[[ $LAYOUT == shared || $LAYOUT == split ]] || { echo "run.sh: --layout is shared or split" >&2; exit 2; }
 
 log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 note() { log "$*"; printf '#note\t%s\n' "$*" >>"$TSV"; }
@@ -128,7 +136,7 @@ drive() {
 start_server() {
   local name=$1 logfile=$2
   shift 2
-  (exec taskset -c "$SERVER_CPUS" "$@") >"$logfile" 2>&1 &
+  (exec taskset -c "${PIN_TO:-$SERVER_CPUS}" "$@") >"$logfile" 2>&1 &
   LAST_PID=$!
   SERVER_PIDS+=("$LAST_PID")
   log "$name started, pid $LAST_PID"
@@ -269,7 +277,7 @@ write_bodies() {
 start_fake() {
   FAKE_PORT=$BASE_PORT
   port_free "$FAKE_PORT" || { echo "run.sh: port $FAKE_PORT is in use; pass --base-port" >&2; exit 1; }
-  FAKE_UPSTREAM_KEY=$UPSTREAM_KEY FAKE_CHUNKS=$CHUNKS Logging__LogLevel__Default=Warning \
+  PIN_TO=$UPSTREAM_CPUS FAKE_UPSTREAM_KEY=$UPSTREAM_KEY FAKE_CHUNKS=$CHUNKS Logging__LogLevel__Default=Warning \
     start_server fake-upstream "$WORK/logs/fake-upstream.log" \
     dotnet "$BENCH_DIR/FakeUpstream/bin/Release/net10.0/FakeUpstream.dll" --urls "http://127.0.0.1:$FAKE_PORT"
   FAKE_PID=$LAST_PID
@@ -506,7 +514,13 @@ log "targets: ${ACTIVE[*]}"
 meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 meta machine "$(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(free -g | awk '/Mem:/ { print $2 }') GB RAM, $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)"
 meta software ".NET $(dotnet --list-runtimes | awk '/NETCore.App/ { v = $2 } END { print v }'), $(command -v nginx >/dev/null && nginx -v 2>&1 | sed 's/.*: //' || echo 'nginx n/a'), node $(node --version 2>/dev/null || echo n/a), load: $(command -v wrk >/dev/null && echo "wrk $(wrk -v 2>&1 | head -1 | awk '{ print $2 }')" || echo '.NET load client') + .NET load client"
-meta layout "$( ((PIN)) && echo "servers (proxy + fake upstream) pinned to core $SERVER_CPUS, load drivers to core $DRIVER_CPUS" || echo "not pinned")"
+if ((!PIN)); then
+  meta layout "not pinned"
+elif [[ $LAYOUT == split ]]; then
+  meta layout "split: proxy pinned to core $SERVER_CPUS, fake upstream and load drivers to core $DRIVER_CPUS (direct and fast proxies are then bound by core $DRIVER_CPUS)"
+else
+  meta layout "shared: servers (proxy + fake upstream) pinned to core $SERVER_CPUS, load drivers to core $DRIVER_CPUS"
+fi
 meta run "$ROUNDS round(s) × $DURATION s per phase, rotating order, ${WARMUP} s warm-up per target; closed loop $CONNECTIONS connections; fixed rate $RATE req/s; streams at $STREAM_RATE/s with $CHUNKS content chunks + usage; hold $HOLD_STREAMS streams of $HOLD_CHUNKS chunks every $HOLD_DELAY_MS ms"
 meta "load average at start" "$(cut -d' ' -f1-3 /proc/loadavg) (anything else running on the box shows here)"
 ((QUICK)) && meta mode "--quick smoke run: figures are not meaningful"
@@ -519,7 +533,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
   done
 done
 for t in "${ACTIVE[@]}"; do record "$t" 1 peak_rss_mb "$(mem_mb "${PID[$t]}" VmHWM)"; done
-for t in "${ACTIVE[@]}"; do hold_streams "$t"; done
+((HOLD_STREAMS > 0)) && for t in "${ACTIVE[@]}"; do hold_streams "$t"; done
 
 meta "load average at end" "$(cut -d' ' -f1-3 /proc/loadavg)"
 stats=$(curl -s --max-time 5 "http://127.0.0.1:$FAKE_PORT/fake/stats")
@@ -528,3 +542,12 @@ log "fake upstream: $stats"
 
 taskset -c "$DRIVER_CPUS" dotnet "$LC_DLL" report --input "$TSV" --output "$OUTPUT"
 log "written $OUTPUT"
+
+if ((STRICT)); then
+  failed=$(awk -F'\t' '$1 !~ /^#/ && $3 ~ /errors$/ && $4 > 0 { print $1 " " $3 "=" $4 }' "$TSV" | sort -u)
+  unmeasured=$(grep -cP '^#note\t[a-z]+: (skipped|not |refused|unknown)' "$TSV" || true)
+  if [[ -n $failed || $unmeasured != 0 ]]; then
+    log "--strict: errors or unmeasured targets: ${failed//$'\n'/, } (notes: $unmeasured)"
+    exit 3
+  fi
+fi
