@@ -97,13 +97,13 @@ internal static class ReportCommand
             }
 
             Line();
-            Line("## Memory");
+            Line("## Memory and warm-up");
             Line();
-            Line("| target | peak RSS MB (after the rounds) | RSS MB with slow streams open | streams open at once | errors |");
-            Line("|---|--:|--:|--:|--:|");
+            Line("| target | peak RSS MB (after the rounds) | RSS MB with slow streams open | streams open at once | errors | warm-up s to steady CPU/req |");
+            Line("|---|--:|--:|--:|--:|--:|");
             foreach (var t in Targets)
             {
-                Line($"| {Names[t]} | {F(Get(t, "peak_rss_mb"), 0)} | {F(Get(t, "hold_rss_mb"), 0)} | {F(Get(t, "hold_concurrent"), 0)} | {Sum(t, "hold_errors")} |");
+                Line($"| {Names[t]} | {F(Get(t, "peak_rss_mb"), 0)} | {F(Get(t, "hold_rss_mb"), 0)} | {F(Get(t, "hold_concurrent"), 0)} | {Sum(t, "hold_errors")} | {F(Get(t, "warmup_s"), 0)} |");
             }
 
             RenderTargets();
