@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # AiGateway benchmark: direct / plain YARP / nginx / AiGateway / Portkey, side by side, one command.
 # Usage: bench/run.sh [--quick] [--rounds N] [--duration S] [--targets direct,yarp,nginx,gateway,portkey]
-#                     [--warmup S] [--warmup-max S] [--connections N] [--rate R] [--stream-rate R] [--chunks N]
+#                     [--warmup S] [--warmup-dotnet S] [--warmup-max S] [--connections N] [--rate R] [--stream-rate R] [--chunks N]
 #                     [--hold-streams N] [--hold-chunks N] [--hold-delay-ms MS] [--base-port P]
 #                     [--layout shared|split] [--no-pin] [--no-install] [--gateway-dir DIR] [--output FILE] [--max-minutes M] [--strict]
 # Everything binds 127.0.0.1, every step is bounded in time, every process started is stopped by PID.
@@ -17,6 +17,7 @@ ROUNDS=3
 DURATION=10
 WARMUP=8
 WARMUP_MAX=120
+WARMUP_DOTNET=60
 TARGETS=direct,yarp,nginx,gateway,portkey
 CONNECTIONS=64
 RATE=200
@@ -39,7 +40,7 @@ usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; }
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
   if [[ ${args[i]} == --quick ]]; then
-    QUICK=1 ROUNDS=1 DURATION=2 WARMUP=1 WARMUP_MAX=1 RATE=200 STREAM_RATE=50 HOLD_STREAMS=200 HOLD_CHUNKS=4 HOLD_DELAY_MS=500 MAX_MINUTES=15
+    QUICK=1 ROUNDS=1 DURATION=2 WARMUP=1 WARMUP_MAX=1 WARMUP_DOTNET=1 RATE=200 STREAM_RATE=50 HOLD_STREAMS=200 HOLD_CHUNKS=4 HOLD_DELAY_MS=500 MAX_MINUTES=15
   fi
 done
 while (($#)); do
@@ -49,6 +50,7 @@ while (($#)); do
     --duration) DURATION=$2; shift ;;
     --warmup) WARMUP=$2; shift ;;
     --warmup-max) WARMUP_MAX=$2; shift ;;
+    --warmup-dotnet) WARMUP_DOTNET=$2; shift ;;
     --targets) TARGETS=$2; shift ;;
     --connections) CONNECTIONS=$2; shift ;;
     --rate) RATE=$2; shift ;;
@@ -428,12 +430,15 @@ record_all() {
 # per TICKS COUNT : microseconds of CPU per unit, or empty.
 per() { (($2 > 0)) && echo "scale=1; $1 * 1000000 / $CLK_TCK / $2" | bc || true; }
 
-# Closed loop in windows of up to 4 s until at least --warmup seconds have passed and two successive
-# windows agree on CPU per request within 7 %, or --warmup-max. A .NET proxy sharing a saturated core
-# with the upstream was seen to need ~50 s before its tier-1 code was in place (CPU/req 229 -> 64 us).
+# Closed loop in windows of up to 4 s until at least the minimum has passed and two successive windows
+# agree on CPU per request within 7 %, or --warmup-max. The minimum is --warmup-dotnet for the .NET
+# processes: sharing a saturated core with the upstream, plain YARP's CPU/req sat near 225 us for
+# ~20 s, then fell to 64 us at ~50 s as tiered PGO moved code to tier 1 (with tiering off it stayed at
+# ~173 us from 8 s on), so stability alone stops too early on that plateau.
 warm_up() {
-  local t=$1 out=$WORK/warmup.out waited=0 window prev= cur= c0 c1 n
-  window=$((WARMUP < 4 ? WARMUP : 4))
+  local t=$1 out=$WORK/warmup.out waited=0 window prev= cur= c0 c1 n min=$WARMUP
+  [[ $t == direct || $t == yarp || $t == gateway ]] && ((WARMUP_DOTNET > min)) && min=$WARMUP_DOTNET
+  window=$((min < 4 ? min : 4))
   ((window > 0)) || window=1
   upstream_shape "chunks=$CHUNKS&delayMs=0&ttfcMs=0"
   while :; do
@@ -443,7 +448,7 @@ warm_up() {
     waited=$((waited + window))
     n=$(metric "$out" requests)
     cur=$(per $((c1 - c0)) "${n:-0}")
-    if ((waited >= WARMUP)) && [[ -n $prev && -n $cur ]] &&
+    if ((waited >= min)) && [[ -n $prev && -n $cur ]] &&
       awk -v a="$prev" -v b="$cur" 'BEGIN { d = (a - b) / b; if (d < 0) d = -d; exit !(d < 0.07) }'; then
       break
     fi
@@ -545,7 +550,7 @@ elif [[ $LAYOUT == split ]]; then
 else
   meta layout "shared: servers (proxy + fake upstream) pinned to core $SERVER_CPUS, load drivers to core $DRIVER_CPUS"
 fi
-meta run "$ROUNDS round(s) × $DURATION s per phase, rotating order, warm-up per target until CPU/req is steady (${WARMUP}–${WARMUP_MAX} s) plus 3 s of streams; closed loop $CONNECTIONS connections; fixed rate $RATE req/s; streams at $STREAM_RATE/s with $CHUNKS content chunks + usage; hold $HOLD_STREAMS streams of $HOLD_CHUNKS chunks every $HOLD_DELAY_MS ms"
+meta run "$ROUNDS round(s) × $DURATION s per phase, rotating order, warm-up per target until CPU/req is steady (at least ${WARMUP} s, ${WARMUP_DOTNET} s for .NET, at most ${WARMUP_MAX} s) plus 3 s of streams; closed loop $CONNECTIONS connections; fixed rate $RATE req/s; streams at $STREAM_RATE/s with $CHUNKS content chunks + usage; hold $HOLD_STREAMS streams of $HOLD_CHUNKS chunks every $HOLD_DELAY_MS ms"
 meta "load average at start" "$(cut -d' ' -f1-3 /proc/loadavg) (anything else running on the box shows here)"
 ((QUICK)) && meta mode "--quick smoke run: figures are not meaningful"
 
