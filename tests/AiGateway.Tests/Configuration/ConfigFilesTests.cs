@@ -10,8 +10,8 @@ public class ConfigFilesTests
 {
     private static readonly string ConfigDirectory = Path.Combine(AppContext.BaseDirectory, "config");
 
-    // Loaded once: the schema registry refuses a second registration of the same $id.
-    private static readonly Lazy<JsonSchema> Schema = new(() => JsonSchema.FromFile(Path.Combine(ConfigDirectory, "gateway.schema.json")));
+    // Loaded once, also for the Helm chart tests: the schema registry refuses a second registration of the same $id.
+    internal static readonly Lazy<JsonSchema> Schema = new(() => JsonSchema.FromFile(Path.Combine(ConfigDirectory, "gateway.schema.json")));
 
     public static TheoryData<string> ConfigFiles()
     {
