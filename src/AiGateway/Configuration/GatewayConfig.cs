@@ -35,6 +35,9 @@ internal sealed class CatalogModel
 
     /// <summary>Limits across all callers of the model, or null.</summary>
     public LimitRule? Limit { get; init; }
+
+    /// <summary>Prices for the cost metric, or null.</summary>
+    public ModelPricing? Pricing { get; init; }
 }
 
 /// <summary>One deployment: where a model is served and under which upstream name.</summary>

@@ -60,6 +60,7 @@ internal static class GatewayConfigCompiler
                 DefaultMaxTokens = model.DefaultMaxTokens,
                 Encoding = model.Encoding ?? Tokens.TokenEncodings.ForModel(deployments[0].UpstreamModel),
                 Limit = Rule(LimitScopeKind.Model, model.Name, model.RateLimit),
+                Pricing = ModelPricing.From(model.Pricing),
             });
         }
 

@@ -101,6 +101,7 @@ internal static partial class GatewayOptionsValidator
                 errors.Add($"{path}.encoding: '{model.Encoding}' is not supported; use one of {string.Join(", ", Tokens.TokenEncodings.Supported)}.");
             }
             ValidateRateLimit(model.RateLimit, $"{path}.rateLimit", errors);
+            ValidatePricing(model.Pricing, $"{path}.pricing", errors);
             if (model.Deployments.Count == 0)
             {
                 errors.Add($"{path}.deployments: at least one deployment is required.");
@@ -189,6 +190,14 @@ internal static partial class GatewayOptionsValidator
         if (limit is null) return;
         if (limit.RequestsPerMinute is <= 0) errors.Add($"{path}.requestsPerMinute: must be positive.");
         if (limit.TokensPerMinute is <= 0) errors.Add($"{path}.tokensPerMinute: must be positive.");
+    }
+
+    private static void ValidatePricing(PricingOptions? pricing, string path, List<string> errors)
+    {
+        if (pricing is null) return;
+        if (pricing.InputPerMillion is { } input && !(input >= 0 && double.IsFinite(input))) errors.Add($"{path}.inputPerMillion: must be zero or positive.");
+        if (pricing.OutputPerMillion is { } output && !(output >= 0 && double.IsFinite(output))) errors.Add($"{path}.outputPerMillion: must be zero or positive.");
+        if (pricing.CachedInputPerMillion is { } cached && !(cached >= 0 && double.IsFinite(cached))) errors.Add($"{path}.cachedInputPerMillion: must be zero or positive.");
     }
 
     [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
