@@ -130,6 +130,7 @@ internal sealed partial class ModelResolutionMiddleware(
             Model = model,
             Deployment = deployment,
             RequestId = context.TraceIdentifier,
+            Telemetry = context.Features.Get<Observability.RequestTelemetry>(),
         };
         context.Features.Set(aiRequest);
         return aiRequest;
