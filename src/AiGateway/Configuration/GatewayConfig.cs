@@ -44,6 +44,8 @@ internal sealed class CatalogModel
     public TimeSpan? FirstTokenTimeout { get; init; }
     public TimeSpan? TotalTimeout { get; init; }
     public string LoadBalancing { get; init; } = "weighted";
+    /// <summary>Prices for the cost metric, or null.</summary>
+    public ModelPricing? Pricing { get; init; }
 }
 
 /// <summary>One deployment: where a model is served and under which upstream name.</summary>

@@ -65,6 +65,7 @@ internal static class GatewayConfigCompiler
                 FirstTokenTimeout = model.Resilience?.FirstTokenTimeout ?? options.Resilience.FirstTokenTimeout,
                 TotalTimeout = model.Resilience?.TotalTimeout ?? options.Resilience.TotalTimeout,
                 LoadBalancing = model.Resilience?.LoadBalancing ?? options.Resilience.LoadBalancing,
+                Pricing = ModelPricing.From(model.Pricing),
             });
         }
 

@@ -238,6 +238,21 @@ public sealed record ModelOptions
 
     /// <summary>Overrides of the global resilience settings.</summary>
     public ModelResilienceOptions? Resilience { get; init; }
+    /// <summary>Prices for the <c>aigateway.cost.usd</c> metric. Optional: without them no cost is reported.</summary>
+    public PricingOptions? Pricing { get; init; }
+}
+
+/// <summary>A model's list prices in US dollars per million tokens.</summary>
+public sealed record PricingOptions
+{
+    /// <summary>Price of a million prompt tokens. Default 0.</summary>
+    public double? InputPerMillion { get; init; }
+
+    /// <summary>Price of a million completion tokens. Default 0.</summary>
+    public double? OutputPerMillion { get; init; }
+
+    /// <summary>Price of a million prompt tokens served from the provider's prompt cache. Default: <see cref="InputPerMillion"/>.</summary>
+    public double? CachedInputPerMillion { get; init; }
 }
 
 /// <summary>One deployment of a model on a cluster.</summary>

@@ -126,6 +126,7 @@ internal static partial class GatewayOptionsValidator
                 if (r.TotalTimeout is { } tt && tt <= TimeSpan.Zero) errors.Add($"{path}.resilience.totalTimeout: must be positive.");
                 if (r.LoadBalancing is { } lb && !LoadBalancingModes.Contains(lb)) errors.Add($"{path}.resilience.loadBalancing: '{lb}' is not one of {string.Join(", ", LoadBalancingModes)}.");
             }
+            ValidatePricing(model.Pricing, $"{path}.pricing", errors);
             if (model.Deployments.Count == 0)
             {
                 errors.Add($"{path}.deployments: at least one deployment is required.");
@@ -229,6 +230,14 @@ internal static partial class GatewayOptionsValidator
         if (limit is null) return;
         if (limit.RequestsPerMinute is <= 0) errors.Add($"{path}.requestsPerMinute: must be positive.");
         if (limit.TokensPerMinute is <= 0) errors.Add($"{path}.tokensPerMinute: must be positive.");
+    }
+
+    private static void ValidatePricing(PricingOptions? pricing, string path, List<string> errors)
+    {
+        if (pricing is null) return;
+        if (pricing.InputPerMillion is { } input && !(input >= 0 && double.IsFinite(input))) errors.Add($"{path}.inputPerMillion: must be zero or positive.");
+        if (pricing.OutputPerMillion is { } output && !(output >= 0 && double.IsFinite(output))) errors.Add($"{path}.outputPerMillion: must be zero or positive.");
+        if (pricing.CachedInputPerMillion is { } cached && !(cached >= 0 && double.IsFinite(cached))) errors.Add($"{path}.cachedInputPerMillion: must be zero or positive.");
     }
 
     [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]

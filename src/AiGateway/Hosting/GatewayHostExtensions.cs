@@ -1,5 +1,6 @@
 using AiGateway.Auth;
 using AiGateway.Configuration;
+using AiGateway.Observability;
 using AiGateway.Pipeline;
 using AiGateway.Providers.Anthropic;
 using AiGateway.Providers.Mock;
@@ -71,6 +72,7 @@ internal static class GatewayHostExtensions
         services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, Resilience.GatewayHttpClientFactory>();
         services.AddAiRateLimiting(builder.Configuration);
         services.AddAnthropicSurface();
+        builder.AddGatewayObservability();
         services.AddSingleton(sp =>
         {
             var configured = builder.Configuration[DevKeyKey];
@@ -113,10 +115,12 @@ internal static class GatewayHostExtensions
         app.UseMiddleware<ErrorHandlingMiddleware>();      // one OpenAI-shaped error writer for everything below
         app.UseMiddleware<CorrelationMiddleware>();        // x-request-id accepted or generated, returned on every response
         app.UseRouting();
+        app.UseMiddleware<RequestTelemetryMiddleware>();   // metrics, span attributes, one log line per request (not /metrics, probes)
         app.UseAuthentication();                            // gateway keys (hashed) and the admin key
         app.UseAuthorization();
 
         app.MapHealth();                                    // /healthz, /readyz
+        app.MapGatewayMetrics();                            // /metrics for Prometheus, optionally on a management port
         app.MapModels();                                    // /v1/models from the catalog
         app.MapAdmin();                                     // /admin/v1/*, admin key only
         app.MapReverseProxy(proxy =>
@@ -126,6 +130,7 @@ internal static class GatewayHostExtensions
             proxy.UseMiddleware<Resilience.FailoverMiddleware>(); // per attempt: provider body, cluster; retry / next deployment / fallback before the first byte; mock answered here
             proxy.UseLoadBalancing();                         // YARP picks a destination within the cluster
             proxy.UsePassiveHealthChecks();
+            proxy.UseMiddleware<UpstreamAttemptMiddleware>(false); // last: one span, count and timing per upstream attempt
         });
         app.MapOpenAiFallbacks();                           // OpenAI-shaped 404 / 405
         return app;

@@ -68,4 +68,7 @@ internal sealed class AiRequest
 
     /// <summary>The text a stream carried when it ended without usage, for counting completion tokens.</summary>
     public string? StreamedText { get; set; }
+
+    /// <summary>Timing for metrics, spans and the access log; null when the request is not measured.</summary>
+    public Observability.RequestTelemetry? Telemetry { get; init; }
 }

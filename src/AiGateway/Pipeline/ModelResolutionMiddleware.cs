@@ -100,6 +100,7 @@ internal sealed partial class ModelResolutionMiddleware(
             IsFallback = served != model,
             RequestId = context.TraceIdentifier,
             ClientAborted = context.RequestAborted,
+            Telemetry = context.Features.Get<Observability.RequestTelemetry>(),
         };
         context.Features.Set(aiRequest);
         return aiRequest;

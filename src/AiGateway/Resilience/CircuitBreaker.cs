@@ -5,9 +5,9 @@ namespace AiGateway.Resilience;
 /// <summary>The state of one deployment's breaker.</summary>
 internal enum BreakerState
 {
-    Closed,
-    Open,
-    HalfOpen,
+    Closed = 0,
+    HalfOpen = 1,
+    Open = 2,
 }
 
 /// <summary>

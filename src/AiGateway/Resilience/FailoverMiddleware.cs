@@ -27,13 +27,20 @@ internal sealed partial class FailoverMiddleware(
     DeploymentHealth health,
     MockResponder mock,
     TimeProvider time,
+    Observability.GatewayMetrics metrics,
+    Observability.ResilienceMetrics resilienceMetrics,
     ILogger<FailoverMiddleware> logger)
 {
+    // In-process answers get the same attempt span, counter and timing as forwarded ones.
+    private readonly Observability.ResilienceMetrics _resilienceMetrics = resilienceMetrics;
+
+    private readonly RequestDelegate _mockAttempt = new Observability.UpstreamAttemptMiddleware(
+        context => mock.RespondAsync(context, context.Features.Get<AiRequest>()!), metrics, resilienceMetrics, time, inProcess: true).InvokeAsync;
+
     private readonly RequestDelegate _next = next;
     private readonly IProxyStateLookup _proxyState = proxyState;
     private readonly DeploymentBalancer _balancer = balancer;
     private readonly DeploymentHealth _health = health;
-    private readonly MockResponder _mock = mock;
     private readonly TimeProvider _time = time;
 
     private const string StateKey = "aigw.failover";
@@ -118,7 +125,7 @@ internal sealed partial class FailoverMiddleware(
 
             if (!deployment.Cluster.Adapter.IsProxied)
             {
-                await owner._mock.RespondAsync(context, request);
+                await owner._mockAttempt(context);
                 stats.Breaker.RecordSuccess(resilience.Breaker);
                 return new AttemptResult(false);
             }
@@ -184,6 +191,7 @@ internal sealed partial class FailoverMiddleware(
             }
 
             stats.Breaker.RecordSuccess(resilience.Breaker);
+            owner._resilienceMetrics.SetBreakerState(deployment.Name, stats.Breaker.State);
             return new AttemptResult(false);
         }
 
@@ -258,6 +266,7 @@ internal sealed partial class FailoverMiddleware(
             {
                 owner.LogBreakerOpened(deployment.Name, failure.Reason);
             }
+            owner._resilienceMetrics.SetBreakerState(deployment.Name, stats.Breaker.State);
         }
 
         /// <summary>After the last attempt: if its failure was held back, the client gets it now.</summary>

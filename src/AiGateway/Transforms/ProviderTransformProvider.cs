@@ -65,6 +65,7 @@ internal sealed class ProviderTransformProvider : ITransformProvider
         {
             return;
         }
+        context.HttpContext.Features.Get<AiRequest>()?.Telemetry?.MarkResponseHeaders();
 
         var headers = context.HttpContext.Response.Headers;
         headers.Remove(HeaderNames.SetCookie);

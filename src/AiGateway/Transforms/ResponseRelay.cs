@@ -91,6 +91,7 @@ internal static class ResponseRelay
                         }
                     }
                     WriteEvent(writer, sseEvent.EventType.Span, data);
+                    request.Telemetry?.MarkFirstEvent();
                 }
                 reader.AdvanceTo(result.Buffer.End);
                 await writer.FlushAsync(ct);

@@ -87,6 +87,7 @@ internal static class TranslatingRelay
                     while (parser.TryReadEvent(ref buffer, out var sseEvent))
                     {
                         translator.TranslateEvent(sseEvent.EventType.Span, sseEvent.Data, writer);
+                        request.Telemetry?.MarkFirstEvent();
                     }
                 }
                 catch (InvalidDataException)

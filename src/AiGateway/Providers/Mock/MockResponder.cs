@@ -146,6 +146,7 @@ internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry 
         await response.StartAsync(ct);
 
         if (options.FirstTokenDelayMs > 0) await Task.Delay(TimeSpan.FromMilliseconds(options.FirstTokenDelayMs), time, ct);
+        request.Telemetry?.MarkFirstEvent();
 
         var buffer = new ArrayBufferWriter<byte>(512);
         if (chat)

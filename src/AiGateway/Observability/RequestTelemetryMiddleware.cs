@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using AiGateway.Auth;
+using AiGateway.Pipeline;
+using AiGateway.Protocol;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace AiGateway.Observability;
+
+/// <summary>
+/// Measures every request (except scrapes and health probes) from the point routing has matched it:
+/// the in-flight gauge, the request counter, the GenAI metrics, overhead and cost once the answer is
+/// complete, the GenAI attributes on the request's server span, and the one access-log line.
+/// </summary>
+internal sealed class RequestTelemetryMiddleware(RequestDelegate next, GatewayMetrics metrics, TimeProvider time, ILoggerFactory loggerFactory, ObservabilityOptions options)
+{
+    /// <summary>Logger category of the per-request line, so its level can be set on its own.</summary>
+    public const string LogCategory = "AiGateway.Requests";
+
+    private const string Unmatched = "unmatched";
+
+    private readonly ILogger _log = loggerFactory.CreateLogger(LogCategory);
+    private readonly PathString _metricsPath = options.Metrics.Path;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (IsOperational(context.Request.Path, _metricsPath))
+        {
+            await next(context);
+            return;
+        }
+
+        var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? Unmatched;
+        var telemetry = new RequestTelemetry(time, metrics, time.GetTimestamp());
+        context.Features.Set(telemetry);
+        metrics.RequestStarted(route);
+        string? exceptionType = null;
+        try
+        {
+            await next(context);
+        }
+        catch (Exception e)
+        {
+            exceptionType = e.GetType().FullName;
+            throw;
+        }
+        finally
+        {
+            metrics.RequestEnded(route);
+            if (telemetry.FirstEventTimestamp != 0) metrics.StreamEnded();
+            Complete(context, telemetry, route, exceptionType);
+        }
+    }
+
+    /// <summary>Scrapes and probes: frequent, uninteresting, and not worth a log line or a span.</summary>
+    public static bool IsOperational(PathString path, PathString metricsPath) =>
+        path.Equals(metricsPath, StringComparison.OrdinalIgnoreCase)
+        || path.Equals("/healthz", StringComparison.OrdinalIgnoreCase)
+        || path.Equals("/readyz", StringComparison.OrdinalIgnoreCase);
+
+    private void Complete(HttpContext context, RequestTelemetry telemetry, string route, string? exceptionType)
+    {
+        var end = time.GetTimestamp();
+        var duration = time.GetElapsedTime(telemetry.StartTimestamp, end);
+        var response = context.Response;
+        // The error handler outside this middleware turns an exception into a 500 unless the answer had started.
+        var status = exceptionType is not null && !response.HasStarted ? 500 : response.StatusCode;
+        var cache = CacheResults.FromHeader(response.Headers[CacheResults.Header]);
+        var request = context.Features.Get<AiRequest>();
+        var errorType = exceptionType
+            ?? (status >= 400 ? GenAiAttributes.Status(status)
+            : context.RequestAborted.IsCancellationRequested ? "client_aborted" : null);
+
+        metrics.RequestCompleted(route, status, cache, request);
+        if (request?.Deployment is not null && request.Operation != AiOperation.CountTokens)
+        {
+            metrics.GenAiCompleted(request, telemetry, duration, end, errorType);
+        }
+
+        if (context.Features.Get<IHttpActivityFeature>()?.Activity is { IsAllDataRequested: true } activity)
+        {
+            Enrich(activity, context, request, errorType);
+        }
+
+        if (_log.IsEnabled(LogLevel.Information))
+        {
+            var usage = request?.Usage;
+            RequestLog.Completed(
+                _log,
+                context.Request.Method,
+                route,
+                status,
+                Math.Round(duration.TotalMilliseconds, 3),
+                context.TraceIdentifier,
+                context.Features.Get<GatewayCaller>()?.Name,
+                request?.Model.Name,
+                request?.Deployment?.Name,
+                usage?.PromptTokens,
+                usage?.CompletionTokens,
+                cache,
+                telemetry.Attempts,
+                telemetry.FirstEventTimestamp != 0 ? Math.Round(time.GetElapsedTime(telemetry.StartTimestamp, telemetry.FirstEventTimestamp).TotalMilliseconds, 3) : null,
+                errorType);
+        }
+    }
+
+    private static void Enrich(Activity activity, HttpContext context, AiRequest? request, string? errorType)
+    {
+        activity.SetTag(GenAiAttributes.RequestId, context.TraceIdentifier);
+        if (context.Features.Get<GatewayCaller>() is { } caller)
+        {
+            activity.SetTag(GenAiAttributes.KeyName, caller.Name);
+            if (caller.Team is not null) activity.SetTag(GenAiAttributes.Team, caller.Team);
+        }
+        if (request is null) return;
+        activity.SetTag(GenAiAttributes.OperationName, request.Operation.Name());
+        activity.SetTag(GenAiAttributes.RequestModel, request.Model.Name);
+        activity.SetTag(GenAiAttributes.Stream, request.Scanned.Stream);
+        if (request.Deployment is { } deployment)
+        {
+            activity.SetTag(GenAiAttributes.ProviderName, GenAiAttributes.Provider(deployment.Cluster.Adapter.Name));
+            activity.SetTag(GenAiAttributes.Deployment, deployment.Name);
+            if (errorType is null) activity.SetTag(GenAiAttributes.ResponseModel, deployment.UpstreamModel);
+        }
+        if (request.Usage is { } usage)
+        {
+            activity.SetTag(GenAiAttributes.UsageInputTokens, usage.PromptTokens);
+            if (request.Operation != AiOperation.Embeddings) activity.SetTag(GenAiAttributes.UsageOutputTokens, usage.CompletionTokens);
+        }
+        if (errorType is not null) activity.SetTag(GenAiAttributes.ErrorType, errorType);
+    }
+}
