@@ -350,7 +350,7 @@ start_gateway() {
   hash=$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)
   cat >"$config" <<JSON
 {
-  "auth": { "allowAnonymous": false, "keys": [ { "name": "bench", "sha256": "$hash", "models": ["*"] } ] },
+  "auth": { "allowAnonymous": false, "keys": [ { "name": "bench", "sha256": "$hash", "models": ["*"], "rateLimit": { "requestsPerMinute": 100000000, "tokensPerMinute": 10000000000 } } ] },
   "clusters": {
     "upstream": { "provider": "openai", "apiKey": "env:BENCH_UPSTREAM_KEY", "destinations": { "d1": { "address": "http://127.0.0.1:$FAKE_PORT/v1" } } },
     "mock": { "provider": "mock" }
@@ -360,7 +360,8 @@ start_gateway() {
   ]
 }
 JSON
-  AIGATEWAY_CONFIG=$config ASPNETCORE_URLS=http://127.0.0.1:$port Logging__LogLevel__Default=Warning BENCH_UPSTREAM_KEY=$UPSTREAM_KEY \
+  # The one-line-per-request log stays on, as in production; everything else is quiet.
+  AIGATEWAY_CONFIG=$config ASPNETCORE_URLS=http://127.0.0.1:$port Logging__LogLevel__Default=Warning Logging__LogLevel__AiGateway.Requests=Information BENCH_UPSTREAM_KEY=$UPSTREAM_KEY \
     start_server gateway "$WORK/logs/gateway.log" dotnet "$dll"
   PID[gateway]=$LAST_PID
   URL[gateway]=http://127.0.0.1:$port/v1/chat/completions
