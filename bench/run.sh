@@ -361,8 +361,8 @@ start_gateway() {
 }
 JSON
   # The one-line-per-request log stays on, as in production; everything else is quiet.
-  AIGATEWAY_CONFIG=$config ASPNETCORE_URLS=http://127.0.0.1:$port Logging__LogLevel__Default=Warning Logging__LogLevel__AiGateway.Requests=Information BENCH_UPSTREAM_KEY=$UPSTREAM_KEY \
-    start_server gateway "$WORK/logs/gateway.log" dotnet "$dll"
+  AIGATEWAY_CONFIG=$config ASPNETCORE_URLS=http://127.0.0.1:$port Logging__LogLevel__Default=Warning BENCH_UPSTREAM_KEY=$UPSTREAM_KEY \
+    start_server gateway "$WORK/logs/gateway.log" dotnet "$dll" --Logging:LogLevel:AiGateway.Requests=Information
   PID[gateway]=$LAST_PID
   URL[gateway]=http://127.0.0.1:$port/v1/chat/completions
   HEADERS[gateway]="Authorization: Bearer $key"

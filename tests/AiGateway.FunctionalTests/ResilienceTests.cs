@@ -306,6 +306,27 @@ public sealed class ResilienceTests : IAsyncLifetime
         Assert.Equal(before, _a.LogEntries.Count(e => e.RequestMessage!.Path == "/v1/chat/completions"));
     }
 
+    [Fact]
+    public async Task ContextWindow_TooLongForModel_GoesToFallbackWithLargerWindow()
+    {
+        Respond(_a, 200);
+        Respond(_b, 200);
+        var config = Config(fallbacks: new JsonArray("backup"));
+        var models = config["models"]!.AsArray();
+        models.First(m => (string)m!["name"]! == "primary")!["contextWindow"] = 20;
+        models.First(m => (string)m!["name"]! == "backup")!["contextWindow"] = 8192;
+        await using var gateway = await GatewayInstance.StartAsync(config.ToJsonString());
+        var longPrompt = string.Join(' ', Enumerable.Repeat("word", 60));
+
+        using var response = await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(
+            $$"""{"model":"primary","max_tokens":10,"messages":[{"role":"user","content":"{{longPrompt}}"}]}"""));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("true", response.Headers.GetValues("x-gateway-fallback").Single());
+        Assert.Equal("b/up-b", response.Headers.GetValues("x-gateway-deployment").Single());
+        Assert.Empty(_a.LogEntries);
+    }
+
     private static async Task WaitForCallsAsync(WireMockServer server, int count)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

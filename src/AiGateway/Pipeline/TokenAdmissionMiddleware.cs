@@ -16,6 +16,7 @@ internal sealed partial class TokenAdmissionMiddleware(
     RequestDelegate next,
     TokenizerRegistry tokenizers,
     IAdmissionLimiter limiter,
+    Resilience.DeploymentBalancer balancer,
     ILogger<TokenAdmissionMiddleware> logger)
 {
     /// <summary>Completion tokens reserved when neither the request nor the catalog names a budget.</summary>
@@ -47,6 +48,11 @@ internal sealed partial class TokenAdmissionMiddleware(
         {
             await error!.WriteAsync(context);
             return;
+        }
+        if (request.Model != model)
+        {
+            // A context-window fallback: its model's and deployment's limits apply instead.
+            rules = Rules(request);
         }
 
         if (rules.Count == 0)
@@ -124,6 +130,11 @@ internal sealed partial class TokenAdmissionMiddleware(
         if (model.ContextWindow is { } window)
         {
             var decision = ContextWindowGuard.Check(prompt.Tokens, requested, new ModelTokenLimits(window, model.MaxOutputTokens, model.DefaultMaxTokens), param, choices);
+            if (!decision.IsAllowed && decision.ErrorCode == "context_length_exceeded" && TryLargerFallback(request, prompt.Tokens, requested, param, choices) is { } larger)
+            {
+                // Too long for this model, not for a fallback with a larger window: send it there instead.
+                decision = larger;
+            }
             if (!decision.IsAllowed)
             {
                 LogContextExceeded(model.Name, prompt.Tokens, window);
@@ -142,6 +153,25 @@ internal sealed partial class TokenAdmissionMiddleware(
         var budget = requested?.Value ?? model.DefaultMaxTokens ?? model.MaxOutputTokens ?? FallbackCompletionBudget;
         request.ReservedTokens = prompt.Tokens + budget * choices;
         return true;
+    }
+
+    /// <summary>Moves the request to the first fallback model whose context window fits it; null when none does.</summary>
+    private ContextWindowDecision? TryLargerFallback(AiRequest request, int promptTokens, RequestedMaxTokens? requested, string param, int choices)
+    {
+        foreach (var fallback in request.Model.Fallbacks)
+        {
+            if (fallback.ContextWindow is not { } window || window <= request.Model.ContextWindow) continue;
+            var decision = ContextWindowGuard.Check(promptTokens, requested, new ModelTokenLimits(window, fallback.MaxOutputTokens, fallback.DefaultMaxTokens), param, choices);
+            if (!decision.IsAllowed) continue;
+            var deployment = balancer.Pick(fallback, null, Random.Shared.NextDouble());
+            if (deployment is null) continue;
+            LogContextFallback(request.Model.Name, fallback.Name, promptTokens);
+            request.Model = fallback;
+            request.Deployment = deployment;
+            request.IsFallback = true;
+            return decision;
+        }
+        return null;
     }
 
     private int ActualTokens(AiRequest request)
@@ -197,6 +227,9 @@ internal sealed partial class TokenAdmissionMiddleware(
         }
         return false;
     }
+
+    [LoggerMessage(31, LogLevel.Information, "Prompt of {PromptTokens} tokens too long for model '{Model}'; sent to fallback '{Fallback}' with a larger context window.")]
+    private partial void LogContextFallback(string model, string fallback, int promptTokens);
 
     [LoggerMessage(30, LogLevel.Information, "Request for model '{Model}' refused before forwarding: {PromptTokens} prompt tokens for a {ContextWindow}-token window.")]
     private partial void LogContextExceeded(string model, int promptTokens, int contextWindow);
