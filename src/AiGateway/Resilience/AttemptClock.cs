@@ -6,7 +6,7 @@ namespace AiGateway.Resilience;
 /// </summary>
 internal sealed class AttemptClock : IDisposable
 {
-    private readonly CancellationTokenSource _source;
+    private readonly CancellationTokenSource? _source;
     private readonly CancellationToken _parent;
     private readonly TimeProvider _time;
     private readonly DeploymentStats _stats;
@@ -19,26 +19,27 @@ internal sealed class AttemptClock : IDisposable
         _time = time;
         _stats = stats;
         _started = time.GetTimestamp();
-        _source = CancellationTokenSource.CreateLinkedTokenSource(parent);
         if (firstByteTimeout is { } timeout)
         {
+            // Only a deadline needs a source of its own; without one the attempt shares the parent's token.
+            _source = CancellationTokenSource.CreateLinkedTokenSource(parent);
             _source.CancelAfter(timeout);
         }
     }
 
-    public CancellationToken Token => _source.Token;
+    public CancellationToken Token => _source?.Token ?? _parent;
 
     /// <summary>The first-byte deadline passed (not the client, not the total deadline).</summary>
-    public bool FirstByteTimedOut => _source.IsCancellationRequested && !_parent.IsCancellationRequested && Volatile.Read(ref _firstByte) == 0;
+    public bool FirstByteTimedOut => _source is { IsCancellationRequested: true } && !_parent.IsCancellationRequested && Volatile.Read(ref _firstByte) == 0;
 
     public bool SawFirstByte => Volatile.Read(ref _firstByte) == 1;
 
     public void FirstByte()
     {
         if (Interlocked.Exchange(ref _firstByte, 1) == 1) return;
-        if (!_source.IsCancellationRequested) _source.CancelAfter(Timeout.InfiniteTimeSpan);
+        if (_source is { IsCancellationRequested: false }) _source.CancelAfter(Timeout.InfiniteTimeSpan);
         _stats.RecordFirstByte(_time.GetElapsedTime(_started));
     }
 
-    public void Dispose() => _source.Dispose();
+    public void Dispose() => _source?.Dispose();
 }
