@@ -18,6 +18,9 @@ internal sealed class GatewayConfig
     public required FrozenDictionary<string, GatewayKey> KeysBySha256 { get; init; }
     public required bool AllowAnonymous { get; init; }
     public required long MaxRequestBodyBytes { get; init; }
+
+    /// <summary>The response cache's global settings (TTL bound, entry size).</summary>
+    public CacheOptions Cache { get; init; } = new();
 }
 
 /// <summary>A public model and its deployments.</summary>
@@ -35,6 +38,9 @@ internal sealed class CatalogModel
 
     /// <summary>Limits across all callers of the model, or null.</summary>
     public LimitRule? Limit { get; init; }
+
+    /// <summary>How this model's answers are cached, or null when they are not.</summary>
+    public Caching.ModelCachePolicy? Cache { get; init; }
 }
 
 /// <summary>One deployment: where a model is served and under which upstream name.</summary>

@@ -60,6 +60,7 @@ internal static class GatewayConfigCompiler
                 DefaultMaxTokens = model.DefaultMaxTokens,
                 Encoding = model.Encoding ?? Tokens.TokenEncodings.ForModel(deployments[0].UpstreamModel),
                 Limit = Rule(LimitScopeKind.Model, model.Name, model.RateLimit),
+                Cache = Caching.ModelCachePolicy.Compile(options.Cache, model.Cache),
             });
         }
 
@@ -84,6 +85,7 @@ internal static class GatewayConfigCompiler
             KeysBySha256 = keys,
             AllowAnonymous = options.Auth.AllowAnonymous,
             MaxRequestBodyBytes = options.Limits.MaxRequestBodyBytes,
+            Cache = options.Cache,
         };
     }
 

@@ -18,6 +18,9 @@ public sealed record GatewayOptions
 
     /// <summary>Request limits.</summary>
     public LimitsOptions Limits { get; init; } = new();
+
+    /// <summary>The response cache: defaults for every model, and its storage limits.</summary>
+    public CacheOptions Cache { get; init; } = new();
 }
 
 /// <summary>Caller authentication.</summary>
@@ -144,6 +147,9 @@ public sealed record ModelOptions
 
     /// <summary>Limits across all callers of this model. Optional.</summary>
     public RateLimitSettings? RateLimit { get; init; }
+
+    /// <summary>Response-cache settings of this model, over the top-level <c>cache</c>. Optional.</summary>
+    public ModelCacheOptions? Cache { get; init; }
 }
 
 /// <summary>One deployment of a model on a cluster.</summary>

@@ -1,4 +1,5 @@
 using AiGateway.Auth;
+using AiGateway.Caching;
 using AiGateway.Configuration;
 using AiGateway.Pipeline;
 using AiGateway.Providers.Anthropic;
@@ -65,6 +66,7 @@ internal static class GatewayHostExtensions
         services.AddSingleton<MockResponder>();
         services.AddTokenCounting();
         services.AddAiRateLimiting(builder.Configuration);
+        services.AddResponseCache();
         services.AddAnthropicSurface();
         services.AddSingleton(sp =>
         {
@@ -118,6 +120,7 @@ internal static class GatewayHostExtensions
         {
             proxy.UseMiddleware<ModelResolutionMiddleware>(); // parse body once → model → deployment → cluster, provider body
             proxy.UseMiddleware<TokenAdmissionMiddleware>();  // count prompt, context window, reserve RPM/TPM; settle after
+            proxy.UseMiddleware<ResponseCacheMiddleware>();   // hit → write or replay SSE, stop; miss → tee the answer into the cache
             proxy.UseMiddleware<MockProviderMiddleware>();    // mock deployments answered in-process
             proxy.UseLoadBalancing();                         // YARP picks a destination within the cluster
             proxy.UsePassiveHealthChecks();
