@@ -6,8 +6,9 @@ namespace AiGateway.Caching;
 
 /// <summary>
 /// <c>DELETE /admin/v1/cache</c> (everything), <c>/admin/v1/cache/models/{model}</c> and
-/// <c>/admin/v1/cache/entries/{key}</c> (the <c>x-gateway-cache-key</c> of a response). Purges reach
-/// Redis at once and other replicas' memory within <see cref="ResponseCacheStore.SharedMemoryTtl"/>.
+/// <c>/admin/v1/cache/entries/{key}</c> (the <c>x-gateway-cache-key</c> of a response). A key purge
+/// deletes the Redis entry too, so other replicas drop it within <see cref="ResponseCacheStore.SharedMemoryTtl"/>;
+/// model and global purges are tag invalidations, which other replicas may not see until the entries expire.
 /// </summary>
 internal static class CacheAdminEndpoints
 {
