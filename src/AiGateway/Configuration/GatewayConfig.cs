@@ -19,6 +19,9 @@ internal sealed class GatewayConfig
     public required bool AllowAnonymous { get; init; }
     public required long MaxRequestBodyBytes { get; init; }
     public required ResilienceOptions Resilience { get; init; }
+
+    /// <summary>The response cache's global settings (TTL bound, entry size).</summary>
+    public CacheOptions Cache { get; init; } = new();
 }
 
 /// <summary>A public model and its deployments.</summary>
@@ -46,6 +49,8 @@ internal sealed class CatalogModel
     public string LoadBalancing { get; init; } = "weighted";
     /// <summary>Prices for the cost metric, or null.</summary>
     public ModelPricing? Pricing { get; init; }
+    /// <summary>How this model's answers are cached, or null when they are not.</summary>
+    public Caching.ModelCachePolicy? Cache { get; init; }
 }
 
 /// <summary>One deployment: where a model is served and under which upstream name.</summary>

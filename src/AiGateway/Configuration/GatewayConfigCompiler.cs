@@ -66,6 +66,7 @@ internal static class GatewayConfigCompiler
                 TotalTimeout = model.Resilience?.TotalTimeout ?? options.Resilience.TotalTimeout,
                 LoadBalancing = model.Resilience?.LoadBalancing ?? options.Resilience.LoadBalancing,
                 Pricing = ModelPricing.From(model.Pricing),
+                Cache = Caching.ModelCachePolicy.Compile(options.Cache, model.Cache),
             });
         }
 
@@ -97,6 +98,7 @@ internal static class GatewayConfigCompiler
             AllowAnonymous = options.Auth.AllowAnonymous,
             MaxRequestBodyBytes = options.Limits.MaxRequestBodyBytes,
             Resilience = options.Resilience,
+            Cache = options.Cache,
         };
     }
 

@@ -21,6 +21,9 @@ public sealed record GatewayOptions
 
     /// <summary>Retries, fallbacks, circuit breaking and timeouts: the defaults every model inherits.</summary>
     public ResilienceOptions Resilience { get; init; } = new();
+
+    /// <summary>The response cache: defaults for every model, and its storage limits.</summary>
+    public CacheOptions Cache { get; init; } = new();
 }
 
 /// <summary>How the gateway absorbs upstream failures. Models may override the marked settings.</summary>
@@ -87,6 +90,8 @@ public sealed record ModelResilienceOptions
 
     /// <summary>Overrides <see cref="ResilienceOptions.LoadBalancing"/>.</summary>
     public string? LoadBalancing { get; init; }
+    /// <summary>The response cache: defaults for every model, and its storage limits.</summary>
+    public CacheOptions Cache { get; init; } = new();
 }
 
 /// <summary>Caller authentication.</summary>
@@ -238,6 +243,9 @@ public sealed record ModelOptions
 
     /// <summary>Overrides of the global resilience settings.</summary>
     public ModelResilienceOptions? Resilience { get; init; }
+
+    /// <summary>Response-cache settings of this model, over the top-level <c>cache</c>. Optional.</summary>
+    public ModelCacheOptions? Cache { get; init; }
     /// <summary>Prices for the <c>aigateway.cost.usd</c> metric. Optional: without them no cost is reported.</summary>
     public PricingOptions? Pricing { get; init; }
 }
@@ -253,6 +261,8 @@ public sealed record PricingOptions
 
     /// <summary>Price of a million prompt tokens served from the provider's prompt cache. Default: <see cref="InputPerMillion"/>.</summary>
     public double? CachedInputPerMillion { get; init; }
+    /// <summary>Response-cache settings of this model, over the top-level <c>cache</c>. Optional.</summary>
+    public ModelCacheOptions? Cache { get; init; }
 }
 
 /// <summary>One deployment of a model on a cluster.</summary>

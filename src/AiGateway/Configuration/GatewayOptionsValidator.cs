@@ -221,6 +221,7 @@ internal static partial class GatewayOptionsValidator
         {
             errors.Add($"limits.maxRequestBodyBytes: must be between {MinBodyBytes} and {MaxBodyBytes}.");
         }
+        CacheOptionsValidator.Validate(options, errors);
 
         return errors;
     }

@@ -1,4 +1,5 @@
 using AiGateway.Auth;
+using AiGateway.Caching;
 using AiGateway.Configuration;
 
 namespace AiGateway.Hosting;
@@ -17,6 +18,7 @@ internal static class AdminEndpoints
             store.LastReloadErrors,
             store.Current.ModelList.Select(m => new ModelStatus(m.Name, m.Deployments.Select(d => new DeploymentStatus(d.Name, d.Cluster.Id, d.Cluster.Adapter.Name, d.Weight, d.Cluster.CredentialProblem is null)).ToList())).ToList()),
             HostingJsonContext.Default.ConfigStatus));
+        admin.MapCacheAdmin();                              // DELETE /admin/v1/cache[/models/{model}|/entries/{key}]
         admin.MapFallback("{**path}", () => Results.Json(new AdminError("Unknown admin endpoint."), HostingJsonContext.Default.AdminError, statusCode: 404));
         return endpoints;
     }

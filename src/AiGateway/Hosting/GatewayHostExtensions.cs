@@ -1,4 +1,5 @@
 using AiGateway.Auth;
+using AiGateway.Caching;
 using AiGateway.Configuration;
 using AiGateway.Observability;
 using AiGateway.Pipeline;
@@ -71,6 +72,7 @@ internal static class GatewayHostExtensions
         services.AddSingleton<Yarp.ReverseProxy.Health.IProbingRequestFactory, Resilience.ProviderProbeRequestFactory>();
         services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, Resilience.GatewayHttpClientFactory>();
         services.AddAiRateLimiting(builder.Configuration);
+        services.AddResponseCache();
         services.AddAnthropicSurface();
         builder.AddGatewayObservability();
         services.AddSingleton(sp =>
@@ -127,6 +129,7 @@ internal static class GatewayHostExtensions
         {
             proxy.UseMiddleware<ModelResolutionMiddleware>(); // parse body once → model → authorize → first deployment
             proxy.UseMiddleware<TokenAdmissionMiddleware>();  // count prompt, context window, reserve RPM/TPM; settle after
+            proxy.UseMiddleware<ResponseCacheMiddleware>();   // hit → write or replay SSE, stop; miss → tee the answer into the cache
             proxy.UseMiddleware<Resilience.FailoverMiddleware>(); // per attempt: provider body, cluster; retry / next deployment / fallback before the first byte; mock answered here
             proxy.UseLoadBalancing();                         // YARP picks a destination within the cluster
             proxy.UsePassiveHealthChecks();

@@ -176,6 +176,11 @@ internal sealed partial class TokenAdmissionMiddleware(
 
     private int ActualTokens(AiRequest request)
     {
+        if (request.Usage is { Source: UsageSource.Cache })
+        {
+            // A cache hit counted as a request but spent no provider tokens: the whole reservation is refunded.
+            return 0;
+        }
         if (request.Usage is { } usage)
         {
             return usage.TotalTokens;

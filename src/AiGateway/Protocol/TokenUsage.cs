@@ -8,6 +8,9 @@ internal enum UsageSource
 
     /// <summary>The stream ended without usage (client abort, upstream break); the gateway counted it.</summary>
     Counted,
+
+    /// <summary>Served from the gateway's response cache: no provider tokens were spent, so it costs nothing.</summary>
+    Cache,
 }
 
 /// <summary>Token usage of one request in OpenAI's terms: <see cref="PromptTokens"/> includes <see cref="CachedTokens"/>.</summary>

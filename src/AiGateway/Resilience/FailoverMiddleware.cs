@@ -96,6 +96,15 @@ internal sealed partial class FailoverMiddleware(
         private IForwarderErrorFeature? _lastForwarderError;
         private List<Yarp.ReverseProxy.Model.DestinationState>? _failedDestinations;
 
+        // Headers earlier steps set (cache result, limits): a failed attempt's are cleared, theirs are not.
+        private readonly KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] _baseHeaders = [.. context.Response.Headers];
+
+        private void ClearResponse()
+        {
+            context.Response.Clear();
+            foreach (var (name, value) in _baseHeaders) context.Response.Headers[name] = value;
+        }
+
         public CancellationToken Cancellation { get; set; }
 
         public TimeSpan? NextDelay { get; private set; }
@@ -254,7 +263,7 @@ internal sealed partial class FailoverMiddleware(
         private void PrepareRetry(Deployment deployment)
         {
             request.Deployment = deployment;
-            context.Response.Clear();
+            ClearResponse();
             context.Features.Set<IForwarderErrorFeature>(null);
             _lastForwarderError = null;
         }
@@ -279,7 +288,7 @@ internal sealed partial class FailoverMiddleware(
             var deployment = request.Deployment!;
             if (request.Failure is { Body: { } body } failure)
             {
-                context.Response.Clear();
+                ClearResponse();
                 context.Response.StatusCode = failure.Status;
                 if (failure.RetryAfter is { } retryAfter)
                 {
@@ -293,7 +302,7 @@ internal sealed partial class FailoverMiddleware(
             }
             if (request.Failure is { } bare)
             {
-                context.Response.Clear();
+                ClearResponse();
                 return bare.Reason switch
                 {
                     "first_byte_timeout" or "timeout" => OpenAiError.WriteAsync(context, 504, $"The upstream deployment '{deployment.Name}' did not answer in time.", OpenAiError.Timeout, null, "upstream_timeout"),
@@ -304,7 +313,7 @@ internal sealed partial class FailoverMiddleware(
             if (_lastForwarderError is { } error)
             {
                 owner.LogForwarderError(deployment.Name, error.Error, error.Exception?.GetType().Name ?? "none");
-                context.Response.Clear();
+                ClearResponse();
                 return error.Error switch
                 {
                     ForwarderError.NoAvailableDestinations => OpenAiError.WriteAsync(context, 503, $"The upstream deployment '{deployment.Name}' has no healthy destination.", OpenAiError.Server, null, "upstream_unavailable"),
