@@ -19,6 +19,9 @@ internal sealed class GatewayConfig
     public required bool AllowAnonymous { get; init; }
     public required long MaxRequestBodyBytes { get; init; }
     public required ResilienceOptions Resilience { get; init; }
+
+    /// <summary>Prompt transforms for every request, or null when none are configured.</summary>
+    public PromptTransforms.PromptPolicy? PromptTransforms { get; init; }
 }
 
 /// <summary>A public model and its deployments.</summary>
@@ -46,6 +49,9 @@ internal sealed class CatalogModel
     public string LoadBalancing { get; init; } = "weighted";
     /// <summary>Prices for the cost metric, or null.</summary>
     public ModelPricing? Pricing { get; init; }
+
+    /// <summary>Prompt transforms of this model, or null.</summary>
+    public PromptTransforms.PromptPolicy? PromptTransforms { get; init; }
 }
 
 /// <summary>One deployment: where a model is served and under which upstream name.</summary>
@@ -106,6 +112,12 @@ internal sealed class GatewayKey
 
     /// <summary>Limits shared by the key's team, or null.</summary>
     public LimitRule? TeamLimit { get; init; }
+
+    /// <summary>Prompt transforms of the key's team, or null.</summary>
+    public PromptTransforms.PromptPolicy? TeamPromptTransforms { get; init; }
+
+    /// <summary>Prompt transforms of the key, or null.</summary>
+    public PromptTransforms.PromptPolicy? PromptTransforms { get; init; }
 }
 
 /// <summary>Which public models an identity may use: exact names, <c>prefix*</c> patterns, or everything.</summary>

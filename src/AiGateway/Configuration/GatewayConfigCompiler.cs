@@ -66,6 +66,7 @@ internal static class GatewayConfigCompiler
                 TotalTimeout = model.Resilience?.TotalTimeout ?? options.Resilience.TotalTimeout,
                 LoadBalancing = model.Resilience?.LoadBalancing ?? options.Resilience.LoadBalancing,
                 Pricing = ModelPricing.From(model.Pricing),
+                PromptTransforms = PromptTransforms.PromptPolicy.Compile(model.PromptTransforms),
             });
         }
 
@@ -84,19 +85,24 @@ internal static class GatewayConfigCompiler
                 Models = new ModelMatcher(k.Models),
                 Limit = Rule(LimitScopeKind.Key, k.Name, k.RateLimit),
                 TeamLimit = k.Team is not null && options.Auth.Teams.TryGetValue(k.Team, out var team) ? Rule(LimitScopeKind.Team, k.Team, team.RateLimit) : null,
+                TeamPromptTransforms = k.Team is not null && options.Auth.Teams.TryGetValue(k.Team, out var teamOptions) ? PromptTransforms.PromptPolicy.Compile(teamOptions.PromptTransforms) : null,
+                PromptTransforms = PromptTransforms.PromptPolicy.Compile(k.PromptTransforms),
             },
             StringComparer.Ordinal);
 
         return new GatewayConfig
         {
             Version = version,
-            Models = models.ToFrozenDictionary(m => m.Name, StringComparer.Ordinal),
+            // Aliases resolve to the same catalog entry as the model's own name.
+            Models = models.SelectMany((m, i) => options.Models[i].Aliases.Prepend(m.Name).Select(name => KeyValuePair.Create(name, m)))
+                .ToFrozenDictionary(StringComparer.Ordinal),
             ModelList = models,
             Clusters = clusters.ToFrozenDictionary(StringComparer.Ordinal),
             KeysBySha256 = keys,
             AllowAnonymous = options.Auth.AllowAnonymous,
             MaxRequestBodyBytes = options.Limits.MaxRequestBodyBytes,
             Resilience = options.Resilience,
+            PromptTransforms = PromptTransforms.PromptPolicy.Compile(options.PromptTransforms),
         };
     }
 

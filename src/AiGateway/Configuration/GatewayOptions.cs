@@ -21,6 +21,9 @@ public sealed record GatewayOptions
 
     /// <summary>Retries, fallbacks, circuit breaking and timeouts: the defaults every model inherits.</summary>
     public ResilienceOptions Resilience { get; init; } = new();
+
+    /// <summary>Prompt transforms and guardrails for every request; models, teams and keys add their own. Optional.</summary>
+    public PromptTransforms.PromptTransformOptions? PromptTransforms { get; init; }
 }
 
 /// <summary>How the gateway absorbs upstream failures. Models may override the marked settings.</summary>
@@ -107,6 +110,9 @@ public sealed record TeamOptions
 {
     /// <summary>Limits across all of the team's keys. Optional.</summary>
     public RateLimitSettings? RateLimit { get; init; }
+
+    /// <summary>Prompt transforms and guardrails for the team's keys, applied after the model's. Optional.</summary>
+    public PromptTransforms.PromptTransformOptions? PromptTransforms { get; init; }
 }
 
 /// <summary>
@@ -140,6 +146,9 @@ public sealed record KeyOptions
 
     /// <summary>Limits of this key. Optional.</summary>
     public RateLimitSettings? RateLimit { get; init; }
+
+    /// <summary>Prompt transforms and guardrails for this key, applied last. Optional.</summary>
+    public PromptTransforms.PromptTransformOptions? PromptTransforms { get; init; }
 }
 
 /// <summary>One upstream endpoint family.</summary>
@@ -240,6 +249,12 @@ public sealed record ModelOptions
     public ModelResilienceOptions? Resilience { get; init; }
     /// <summary>Prices for the <c>aigateway.cost.usd</c> metric. Optional: without them no cost is reported.</summary>
     public PricingOptions? Pricing { get; init; }
+
+    /// <summary>Other names clients may send for this model (e.g. <c>fast</c>); hot-reloaded with the catalog. Default none.</summary>
+    public List<string> Aliases { get; init; } = [];
+
+    /// <summary>Prompt transforms and guardrails for this model, applied after the global ones. Optional.</summary>
+    public PromptTransforms.PromptTransformOptions? PromptTransforms { get; init; }
 }
 
 /// <summary>A model's list prices in US dollars per million tokens.</summary>
