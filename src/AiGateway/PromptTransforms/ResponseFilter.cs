@@ -39,7 +39,7 @@ internal sealed class ResponseFilter
     /// <summary>A streaming restorer for one response body.</summary>
     public PlaceholderRestorer CreateRestorer() => new(_restore!, _longestPlaceholder);
 
-    /// <summary>The first output rule the text from <paramref name="from"/> on matches, or null.</summary>
+    /// <summary>The first output rule the new text (plus an overlap of already-checked text) matches, or null.</summary>
     public GuardrailRule? CheckOutput(StringBuilder text, ref int checkedUpTo)
     {
         if (OutputRules.Length == 0 || text.Length == checkedUpTo) return null;
@@ -48,7 +48,15 @@ internal sealed class ResponseFilter
         checkedUpTo = text.Length;
         foreach (var rule in OutputRules)
         {
-            if (rule.IsMatch(window)) return rule;
+            try
+            {
+                if (rule.IsMatch(window)) return rule;
+            }
+            catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
+            {
+                // Fail closed: an answer that cannot be checked in time is not passed on.
+                return rule;
+            }
         }
         return null;
     }
