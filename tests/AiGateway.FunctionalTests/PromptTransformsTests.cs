@@ -128,6 +128,27 @@ public sealed class PromptTransformsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ChatStream_PlaceholderSplitAcrossDeltas_RestoredForTheClient()
+    {
+        static string Chunk(string content, string finish = "null") =>
+            "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-upstream\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + content + "\"},\"finish_reason\":" + finish + "}]}\n\n";
+        _openai.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost().WithBody(b => b != null && b.Contains("\"stream\":true", StringComparison.Ordinal)))
+            .AtPriority(1)
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream")
+                .WithBody(Chunk("Sent to [EMA") + Chunk("IL_1") + Chunk("].", "\"stop\"") + "data: [DONE]\n\n"));
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
+        {
+            Content = ProxyTests.Json("""{"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"Mail jane.doe@example.com"}]}"""),
+        };
+        using var response = await _gateway.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(Chunk("Sent to ") + Chunk("") + Chunk("jane.doe@example.com.", "\"stop\"") + "data: [DONE]\n\n", await response.Content.ReadAsStringAsync());
+        Assert.DoesNotContain("jane.doe", Assert.Single(_openai.LogEntries).RequestMessage!.Body!, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Reload_AliasAndBadTemplate_AliasHotReloadedBadTemplateRejectedWithPath()
     {
         var gpt = _config["models"]!.AsArray().Single(m => (string)m!["name"]! == "gpt-test")!.AsObject();

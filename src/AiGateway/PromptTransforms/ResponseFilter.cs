@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace AiGateway.PromptTransforms;
 
@@ -38,6 +40,9 @@ internal sealed class ResponseFilter
 
     /// <summary>A streaming restorer for one response body.</summary>
     public PlaceholderRestorer CreateRestorer() => new(_restore!, _longestPlaceholder);
+
+    /// <summary>A restorer for the content deltas of one chat-completion event stream.</summary>
+    public StreamPlaceholderRestorer CreateStreamRestorer() => new(Originals!, _longestPlaceholder);
 
     /// <summary>The first output rule the new text (plus an overlap of already-checked text) matches, or null.</summary>
     public GuardrailRule? CheckOutput(StringBuilder text, ref int checkedUpTo)
@@ -126,5 +131,103 @@ internal sealed class PlaceholderRestorer(Dictionary<string, byte[]> replacement
     {
         output.Write(_carry);
         _carry = [];
+    }
+}
+
+/// <summary>
+/// Restores placeholders in the <c>delta.content</c> of chat-completion chunks. A model emits a
+/// placeholder over several deltas, so an unfinished <c>[…</c> at the end of a delta is held back (at
+/// most one placeholder's length) and sent with the next delta of that choice, or with its finishing chunk.
+/// </summary>
+internal sealed class StreamPlaceholderRestorer(Dictionary<string, string> originals, int longest)
+{
+    private readonly Dictionary<int, string> _held = [];
+
+    /// <summary>The event's data with placeholders restored, or null when it stays as it is.</summary>
+    public byte[]? Rewrite(ReadOnlySpan<byte> data)
+    {
+        if (_held.Count == 0 && data.IndexOf((byte)'[') < 0) return null;
+        JsonObject? chunk;
+        try
+        {
+            chunk = JsonNode.Parse(data) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        if (chunk?["choices"] is not JsonArray choices) return null;
+
+        var changed = false;
+        foreach (var choice in choices.OfType<JsonObject>())
+        {
+            var index = choice["index"] is JsonValue i && i.TryGetValue<int>(out var n) ? n : 0;
+            var finished = choice["finish_reason"] is JsonValue reason && reason.GetValueKind() == JsonValueKind.String;
+            var delta = choice["delta"] as JsonObject;
+            var content = delta?["content"] is JsonValue c && c.GetValueKind() == JsonValueKind.String ? c.GetValue<string>() : null;
+            _held.Remove(index, out var held);
+            if (content is null && held is null) continue;
+
+            var restored = Restore((held ?? "") + (content ?? ""), out var tail);
+            if (tail.Length > 0)
+            {
+                if (finished) restored += tail;
+                else _held[index] = tail;
+            }
+            if (restored != content)
+            {
+                delta ??= [];
+                choice["delta"] = delta;
+                delta["content"] = restored;
+                changed = true;
+            }
+        }
+        if (!changed) return null;
+        var buffer = new ArrayBufferWriter<byte>(data.Length + 64);
+        using (var writer = new Utf8JsonWriter(buffer, Protocol.OpenAiError.WriterOptions))
+        {
+            chunk.WriteTo(writer);
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private string Restore(string text, out string tail)
+    {
+        tail = "";
+        var result = new StringBuilder(text.Length);
+        var position = 0;
+        while (position < text.Length)
+        {
+            var open = text.IndexOf('[', position);
+            if (open < 0)
+            {
+                result.Append(text, position, text.Length - position);
+                break;
+            }
+            result.Append(text, position, open - position);
+            var close = text.IndexOf(']', open);
+            if (close < 0 || close - open + 1 > longest)
+            {
+                if (close < 0 && text.Length - open < longest)
+                {
+                    tail = text[open..];
+                    break;
+                }
+                result.Append('[');
+                position = open + 1;
+                continue;
+            }
+            if (originals.TryGetValue(text[open..(close + 1)], out var original))
+            {
+                result.Append(original);
+                position = close + 1;
+            }
+            else
+            {
+                result.Append('[');
+                position = open + 1;
+            }
+        }
+        return result.ToString();
     }
 }

@@ -67,6 +67,7 @@ internal static class ResponseRelay
         var clientWantsUsage = request.Scanned.IncludeUsage;
         var text = new StringBuilder();
         var filter = request.ResponseFilter is { OutputRules.Length: > 0 } f ? f : null;
+        var restorer = request.ResponseFilter is { Restores: true } r ? r.CreateStreamRestorer() : null;
         var checkedUpTo = 0;
         using var parser = new SseParser();
         var reader = PipeReader.Create(upstream, new StreamPipeReaderOptions(leaveOpen: true));
@@ -106,6 +107,12 @@ internal static class ResponseRelay
                             WriteError(writer, $"The answer was stopped by the gateway's content policy (rule '{rule.Name}').", PromptTransforms.PromptTransformsMiddleware.PolicyViolation);
                             stopped = true;
                             break;
+                        }
+                        if (restorer?.Rewrite(data) is { } restored)
+                        {
+                            WriteEvent(writer, sseEvent.EventType.Span, restored);
+                            request.Telemetry?.MarkFirstEvent();
+                            continue;
                         }
                     }
                     WriteEvent(writer, sseEvent.EventType.Span, data);

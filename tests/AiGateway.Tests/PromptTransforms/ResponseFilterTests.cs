@@ -1,5 +1,8 @@
 using System.Buffers;
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using AiGateway.PromptTransforms;
 
 namespace AiGateway.Tests.PromptTransforms;
@@ -26,6 +29,40 @@ public class ResponseFilterTests
         restorer.Complete(output);
 
         Assert.Equal("""{"content":"Hi jane@example.com, [x] Zoë \"Z\" [EMAIL_2] jane@example.com["}""", Encoding.UTF8.GetString(output.WrittenSpan));
+    }
+
+    private static string Chunk(int index, string? content, string? finish = null)
+    {
+        var delta = new JsonObject();
+        if (content is not null) delta["content"] = content;
+        var chunk = new JsonObject
+        {
+            ["id"] = "c",
+            ["choices"] = new JsonArray { new JsonObject { ["index"] = index, ["delta"] = delta, ["finish_reason"] = finish } },
+        };
+        return chunk.ToJsonString(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+
+    [Fact]
+    public void StreamRestorer_PlaceholderSplitAcrossDeltas_RestoredInTheDeltaThatCompletesIt()
+    {
+        var restorer = new ResponseFilter(Originals, []).CreateStreamRestorer();
+        string? Rewrite(string data) => restorer.Rewrite(Encoding.UTF8.GetBytes(data)) is { } bytes ? Encoding.UTF8.GetString(bytes) : null;
+
+        Assert.Null(Rewrite(Chunk(0, "Hello ")));
+        Assert.Equal(Chunk(0, "to "), Rewrite(Chunk(0, "to [EM")));
+        Assert.Equal(Chunk(0, "jane@example.com and [[x] "), Rewrite(Chunk(0, "AIL_1] and [[x] ")));
+        Assert.Equal(Chunk(0, ""), Rewrite(Chunk(0, "[NAME_")));
+        Assert.Equal(Chunk(0, "Zoë \"Z\".", "stop"), Rewrite(Chunk(0, "12].", "stop")));
+    }
+
+    [Fact]
+    public void StreamRestorer_UnfinishedBracketAtFinish_Released()
+    {
+        var restorer = new ResponseFilter(Originals, []).CreateStreamRestorer();
+
+        Assert.Equal(Chunk(1, "a "), Encoding.UTF8.GetString(restorer.Rewrite(Encoding.UTF8.GetBytes(Chunk(1, "a [EMA")))!));
+        Assert.Equal(Chunk(1, "[EMA", "length"), Encoding.UTF8.GetString(restorer.Rewrite(Encoding.UTF8.GetBytes(Chunk(1, null, "length")))!));
     }
 
     [Fact]
