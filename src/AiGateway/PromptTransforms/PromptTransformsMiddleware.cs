@@ -45,6 +45,7 @@ internal sealed partial class PromptTransformsMiddleware(RequestDelegate next, I
         }
         if (error is not null)
         {
+            LogRejected(error.Code);
             await error.WriteAsync(context);
             return;
         }
@@ -327,6 +328,10 @@ internal sealed partial class PromptTransformsMiddleware(RequestDelegate next, I
                 break;
         }
     }
+
+    // The code only: the message may name a rule, and the prompt is never logged.
+    [LoggerMessage(31, LogLevel.Debug, "Request rejected by prompt transforms: {Code}.")]
+    private partial void LogRejected(string? code);
 
     [LoggerMessage(30, LogLevel.Warning, "A prompt check hit its regular-expression timeout; the request was rejected.")]
     private partial void LogCheckTimedOut();

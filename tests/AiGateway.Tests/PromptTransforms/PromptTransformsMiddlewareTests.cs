@@ -278,6 +278,16 @@ public class PromptTransformsMiddlewareTests
         Assert.Equal("\"m\"", result.Substring(request.Scanned.ModelStart, request.Scanned.ModelLength));
     }
 
+    [Theory]
+    [InlineData("""{"model":"m","aigateway":{"template":"t"}}""", true)]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"x","aigateway":1}]}""", false)]
+    [InlineData("""{"model":"m"}""", false)]
+    public void TryScan_ExtensionField_NotedOnlyAtTopLevel(string body, bool expected)
+    {
+        Assert.True(RequestScanner.TryScan(Encoding.UTF8.GetBytes(body), out var scanned, out _));
+        Assert.Equal(expected, scanned.HasExtension);
+    }
+
     [Fact]
     public void Apply_NothingToChange_KeepsTheClientBuffer()
     {

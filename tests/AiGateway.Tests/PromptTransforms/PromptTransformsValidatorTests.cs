@@ -103,6 +103,28 @@ public class PromptTransformsValidatorTests
     }
 
     [Fact]
+    public void Compile_KeyAndTeamScopes_CarriedOnTheKey()
+    {
+        var options = Options(new PromptTransformOptions { SystemPrompt = new SystemPromptOptions { Text = "model" } }) with
+        {
+            Auth = new AuthOptions
+            {
+                Keys = [new KeyOptions { Name = "k", Sha256 = new string('a', 64), Team = "t", PromptTransforms = new PromptTransformOptions { Parameters = new ParameterPolicyOptions { Deny = ["logprobs"] } } }],
+                Teams = new() { ["t"] = new TeamOptions { PromptTransforms = new PromptTransformOptions { Guardrails = new GuardrailOptions { MaxPromptChars = 10 } } } },
+            },
+        };
+        Assert.Empty(GatewayOptionsValidator.Validate(options));
+
+        var config = GatewayConfigCompiler.Compile(options, 1, _ => null);
+
+        var key = config.KeysBySha256[new string('a', 64)];
+        Assert.Equal(["logprobs"], key.PromptTransforms!.Parameters!.Deny);
+        Assert.Equal(10, key.TeamPromptTransforms!.Guardrails!.MaxPromptChars);
+        Assert.Equal("model", config.Models["a"].PromptTransforms!.SystemPrompt!.Text);
+        Assert.Null(config.PromptTransforms);
+    }
+
+    [Fact]
     public void Compile_Alias_ResolvesToTheModel()
     {
         var config = GatewayConfigCompiler.Compile(Options(new PromptTransformOptions(), "fast"), 1, _ => null);
