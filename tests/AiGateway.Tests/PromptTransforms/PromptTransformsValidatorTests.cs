@@ -1,5 +1,9 @@
+using System.Text.Json;
 using AiGateway.Configuration;
 using AiGateway.PromptTransforms;
+using AiGateway.Tests.Configuration;
+using Json.Schema;
+using Microsoft.Extensions.Configuration;
 
 namespace AiGateway.Tests.PromptTransforms;
 
@@ -100,6 +104,57 @@ public class PromptTransformsValidatorTests
         var errors = GatewayOptionsValidator.Validate(Options(new PromptTransformOptions(), "fast", "b", "fast"));
 
         Assert.Equal(["models[0].aliases[1]: 'b' is already the name of a model.", "models[0].aliases[2]: 'fast' is used by more than one model."], errors);
+    }
+
+    private const string FullConfig = """
+        {
+          "clusters": { "mock": { "provider": "mock" } },
+          "promptTransforms": { "guardrails": { "maxPromptChars": 100000 } },
+          "auth": {
+            "keys": [ { "name": "k", "sha256": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "team": "t",
+                        "promptTransforms": { "parameters": { "deny": [ "logprobs" ] } } } ],
+            "teams": { "t": { "promptTransforms": { "systemPrompt": { "mode": "append", "text": "Team t." } } } }
+          },
+          "models": [ {
+            "name": "echo", "aliases": [ "fast" ],
+            "deployments": [ { "cluster": "mock" } ],
+            "promptTransforms": {
+              "systemPrompt": { "mode": "prepend", "text": "You are the Contoso assistant." },
+              "templates": [ { "name": "translate", "messages": [ { "role": "system", "content": "Translate into {{language}}." }, { "content": "{{text}}" } ] } ],
+              "parameters": { "defaults": { "temperature": 0.3, "user": "gw" }, "overrides": { "n": 1 }, "max": { "max_tokens": 1024 }, "deny": [ "logprobs" ] },
+              "redaction": { "mode": "mask", "detectors": [ "email", "jwt" ], "restoreInResponse": true, "custom": [ { "name": "employee_id", "pattern": "\\bEMP-[0-9]{6}\\b" } ] },
+              "guardrails": { "maxPromptChars": 200000, "rules": [ { "name": "project-names", "keywords": [ "Project Falcon" ], "pattern": "falcon\\s+launch", "checkOutput": true } ] }
+            }
+          } ]
+        }
+        """;
+
+    [Fact]
+    public void FullExample_MatchesSchemaBindsStrictlyAndValidates()
+    {
+        using var document = JsonDocument.Parse(FullConfig);
+        var result = ConfigFilesTests.Schema.Value.Evaluate(document.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        Assert.True(result.IsValid, string.Join("; ", (result.Details ?? []).Where(d => d.Errors is not null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))));
+
+        var file = Path.Combine(Directory.CreateTempSubdirectory("aigw-pt-").FullName, "gateway.json");
+        File.WriteAllText(file, FullConfig);
+        var configuration = new ConfigurationBuilder().Add(GatewayConfigFileSource.Create(file, poll: false)).Build();
+        var options = configuration.GetSection(GatewayConfigFileSource.Section).Get<GatewayOptions>(b => b.ErrorOnUnknownConfiguration = true)!;
+
+        Assert.Empty(GatewayOptionsValidator.Validate(options));
+        var policy = GatewayConfigCompiler.Compile(options, 1, _ => null).Models["fast"].PromptTransforms!;
+        Assert.Equal(["employee_id", "jwt", "email"], policy.Redaction!.Detectors.Select(d => d.Name));
+        Assert.Equal(1024, policy.Parameters!.Max.Single().Max);
+        Assert.Equal("0.3", policy.Parameters.Defaults.Single(d => d.Name == "temperature").Value!.ToJsonString());
+        Assert.Equal("\"gw\"", policy.Parameters.Defaults.Single(d => d.Name == "user").Value!.ToJsonString());
+    }
+
+    [Fact]
+    public void Schema_RejectsUnknownTransformProperty()
+    {
+        using var document = JsonDocument.Parse("""{"clusters":{"m":{"provider":"mock"}},"models":[{"name":"x","deployments":[{"cluster":"m"}],"promptTransforms":{"redaction":{"mode":"hide"}}}]}""");
+
+        Assert.False(ConfigFilesTests.Schema.Value.Evaluate(document.RootElement).IsValid);
     }
 
     [Fact]
