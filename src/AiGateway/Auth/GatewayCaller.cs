@@ -8,8 +8,11 @@ internal sealed class GatewayCaller
 {
     public static readonly GatewayCaller Anonymous = new("anonymous", null, ModelMatcher.All);
 
-    public GatewayCaller(string name, string? team, ModelMatcher models, LimitRule? limit = null, LimitRule? teamLimit = null)
+    public GatewayCaller(string name, string? team, ModelMatcher models, LimitRule? limit = null, LimitRule? teamLimit = null,
+        PromptTransforms.PromptPolicy? teamPromptTransforms = null, PromptTransforms.PromptPolicy? promptTransforms = null)
     {
+        TeamPromptTransforms = teamPromptTransforms;
+        PromptTransforms = promptTransforms;
         Name = name;
         Team = team;
         Models = models;
@@ -29,4 +32,10 @@ internal sealed class GatewayCaller
     public string? Team { get; }
 
     public ModelMatcher Models { get; }
+
+    /// <summary>Prompt transforms of the key's team, or null.</summary>
+    public PromptTransforms.PromptPolicy? TeamPromptTransforms { get; }
+
+    /// <summary>Prompt transforms of the key, or null.</summary>
+    public PromptTransforms.PromptPolicy? PromptTransforms { get; }
 }

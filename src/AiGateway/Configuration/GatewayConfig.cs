@@ -22,6 +22,9 @@ internal sealed class GatewayConfig
 
     /// <summary>The response cache's global settings (TTL bound, entry size).</summary>
     public CacheOptions Cache { get; init; } = new();
+
+    /// <summary>Prompt transforms for every request, or null when none are configured.</summary>
+    public PromptTransforms.PromptPolicy? PromptTransforms { get; init; }
 }
 
 /// <summary>A public model and its deployments.</summary>
@@ -51,6 +54,10 @@ internal sealed class CatalogModel
     public ModelPricing? Pricing { get; init; }
     /// <summary>How this model's answers are cached, or null when they are not.</summary>
     public Caching.ModelCachePolicy? Cache { get; init; }
+
+
+    /// <summary>Prompt transforms of this model, or null.</summary>
+    public PromptTransforms.PromptPolicy? PromptTransforms { get; init; }
 }
 
 /// <summary>One deployment: where a model is served and under which upstream name.</summary>
@@ -111,6 +118,12 @@ internal sealed class GatewayKey
 
     /// <summary>Limits shared by the key's team, or null.</summary>
     public LimitRule? TeamLimit { get; init; }
+
+    /// <summary>Prompt transforms of the key's team, or null.</summary>
+    public PromptTransforms.PromptPolicy? TeamPromptTransforms { get; init; }
+
+    /// <summary>Prompt transforms of the key, or null.</summary>
+    public PromptTransforms.PromptPolicy? PromptTransforms { get; init; }
 }
 
 /// <summary>Which public models an identity may use: exact names, <c>prefix*</c> patterns, or everything.</summary>

@@ -67,6 +67,8 @@ internal static class GatewayConfigCompiler
                 LoadBalancing = model.Resilience?.LoadBalancing ?? options.Resilience.LoadBalancing,
                 Pricing = ModelPricing.From(model.Pricing),
                 Cache = Caching.ModelCachePolicy.Compile(options.Cache, model.Cache),
+
+                PromptTransforms = PromptTransforms.PromptPolicy.Compile(model.PromptTransforms),
             });
         }
 
@@ -85,13 +87,17 @@ internal static class GatewayConfigCompiler
                 Models = new ModelMatcher(k.Models),
                 Limit = Rule(LimitScopeKind.Key, k.Name, k.RateLimit),
                 TeamLimit = k.Team is not null && options.Auth.Teams.TryGetValue(k.Team, out var team) ? Rule(LimitScopeKind.Team, k.Team, team.RateLimit) : null,
+                TeamPromptTransforms = k.Team is not null && options.Auth.Teams.TryGetValue(k.Team, out var teamOptions) ? PromptTransforms.PromptPolicy.Compile(teamOptions.PromptTransforms) : null,
+                PromptTransforms = PromptTransforms.PromptPolicy.Compile(k.PromptTransforms),
             },
             StringComparer.Ordinal);
 
         return new GatewayConfig
         {
             Version = version,
-            Models = models.ToFrozenDictionary(m => m.Name, StringComparer.Ordinal),
+            // Aliases resolve to the same catalog entry as the model's own name.
+            Models = models.SelectMany((m, i) => options.Models[i].Aliases.Prepend(m.Name).Select(name => KeyValuePair.Create(name, m)))
+                .ToFrozenDictionary(StringComparer.Ordinal),
             ModelList = models,
             Clusters = clusters.ToFrozenDictionary(StringComparer.Ordinal),
             KeysBySha256 = keys,
@@ -99,6 +105,8 @@ internal static class GatewayConfigCompiler
             MaxRequestBodyBytes = options.Limits.MaxRequestBodyBytes,
             Resilience = options.Resilience,
             Cache = options.Cache,
+
+            PromptTransforms = PromptTransforms.PromptPolicy.Compile(options.PromptTransforms),
         };
     }
 

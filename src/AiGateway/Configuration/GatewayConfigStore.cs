@@ -71,7 +71,7 @@ internal sealed partial class GatewayConfigStore : IDisposable
             Changed?.Invoke(config);
             _current = config;
             LoadedAt = _time.GetUtcNow();
-            LogReloaded(config.Version, config.Models.Count, config.Clusters.Count);
+            LogReloaded(config.Version, config.ModelList.Count, config.Clusters.Count);
             LogCredentialProblems(config);
         }
     }

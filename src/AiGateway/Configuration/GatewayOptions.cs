@@ -24,6 +24,9 @@ public sealed record GatewayOptions
 
     /// <summary>The response cache: defaults for every model, and its storage limits.</summary>
     public CacheOptions Cache { get; init; } = new();
+
+    /// <summary>Prompt transforms and guardrails for every request; models, teams and keys add their own. Optional.</summary>
+    public PromptTransforms.PromptTransformOptions? PromptTransforms { get; init; }
 }
 
 /// <summary>How the gateway absorbs upstream failures. Models may override the marked settings.</summary>
@@ -112,6 +115,9 @@ public sealed record TeamOptions
 {
     /// <summary>Limits across all of the team's keys. Optional.</summary>
     public RateLimitSettings? RateLimit { get; init; }
+
+    /// <summary>Prompt transforms and guardrails for the team's keys, applied after the model's. Optional.</summary>
+    public PromptTransforms.PromptTransformOptions? PromptTransforms { get; init; }
 }
 
 /// <summary>
@@ -145,6 +151,9 @@ public sealed record KeyOptions
 
     /// <summary>Limits of this key. Optional.</summary>
     public RateLimitSettings? RateLimit { get; init; }
+
+    /// <summary>Prompt transforms and guardrails for this key, applied last. Optional.</summary>
+    public PromptTransforms.PromptTransformOptions? PromptTransforms { get; init; }
 }
 
 /// <summary>One upstream endpoint family.</summary>
@@ -248,6 +257,12 @@ public sealed record ModelOptions
     public ModelCacheOptions? Cache { get; init; }
     /// <summary>Prices for the <c>aigateway.cost.usd</c> metric. Optional: without them no cost is reported.</summary>
     public PricingOptions? Pricing { get; init; }
+
+    /// <summary>Other names clients may send for this model (e.g. <c>fast</c>); hot-reloaded with the catalog. Default none.</summary>
+    public List<string> Aliases { get; init; } = [];
+
+    /// <summary>Prompt transforms and guardrails for this model, applied after the global ones. Optional.</summary>
+    public PromptTransforms.PromptTransformOptions? PromptTransforms { get; init; }
 }
 
 /// <summary>A model's list prices in US dollars per million tokens.</summary>

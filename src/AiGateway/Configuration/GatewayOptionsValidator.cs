@@ -127,6 +127,7 @@ internal static partial class GatewayOptionsValidator
                 if (r.LoadBalancing is { } lb && !LoadBalancingModes.Contains(lb)) errors.Add($"{path}.resilience.loadBalancing: '{lb}' is not one of {string.Join(", ", LoadBalancingModes)}.");
             }
             ValidatePricing(model.Pricing, $"{path}.pricing", errors);
+            PromptTransforms.PromptTransformsValidator.Validate(model.PromptTransforms, $"{path}.promptTransforms", errors);
             if (model.Deployments.Count == 0)
             {
                 errors.Add($"{path}.deployments: at least one deployment is required.");
@@ -160,6 +161,20 @@ internal static partial class GatewayOptionsValidator
             }
         }
 
+        // Aliases share the model namespace: each must be unique and must not shadow a model.
+        var aliases = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Models.Count; i++)
+        {
+            for (var a = 0; a < options.Models[i].Aliases.Count; a++)
+            {
+                var alias = options.Models[i].Aliases[a];
+                var apath = $"models[{i}].aliases[{a}]";
+                if (string.IsNullOrWhiteSpace(alias) || alias.Length > 256 || alias.Any(char.IsControl)) errors.Add($"{apath}: an alias needs 1 to 256 printable characters.");
+                else if (names.Contains(alias)) errors.Add($"{apath}: '{alias}' is already the name of a model.");
+                else if (!aliases.Add(alias)) errors.Add($"{apath}: '{alias}' is used by more than one model.");
+            }
+        }
+
         var keyNames = new HashSet<string>(StringComparer.Ordinal);
         var hashes = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < options.Auth.Keys.Count; i++)
@@ -183,6 +198,7 @@ internal static partial class GatewayOptionsValidator
                 errors.Add($"{path}.sha256: the same key is listed more than once.");
             }
             ValidateRateLimit(key.RateLimit, $"{path}.rateLimit", errors);
+            PromptTransforms.PromptTransformsValidator.Validate(key.PromptTransforms, $"{path}.promptTransforms", errors);
             for (var j = 0; j < key.Models.Count; j++)
             {
                 var pattern = key.Models[j];
@@ -200,6 +216,7 @@ internal static partial class GatewayOptionsValidator
         foreach (var (name, team) in options.Auth.Teams)
         {
             ValidateRateLimit(team.RateLimit, $"auth.teams.{name}.rateLimit", errors);
+            PromptTransforms.PromptTransformsValidator.Validate(team.PromptTransforms, $"auth.teams.{name}.promptTransforms", errors);
         }
 
         var resilience = options.Resilience;
@@ -216,6 +233,8 @@ internal static partial class GatewayOptionsValidator
         if (breaker.MinimumThroughput < 1) errors.Add("resilience.breaker.minimumThroughput: must be at least 1.");
         if (breaker.SamplingDuration <= TimeSpan.Zero) errors.Add("resilience.breaker.samplingDuration: must be positive.");
         if (breaker.BreakDuration <= TimeSpan.Zero) errors.Add("resilience.breaker.breakDuration: must be positive.");
+
+        PromptTransforms.PromptTransformsValidator.Validate(options.PromptTransforms, "promptTransforms", errors);
 
         if (options.Limits.MaxRequestBodyBytes is < MinBodyBytes or > MaxBodyBytes)
         {

@@ -128,6 +128,7 @@ internal static class GatewayHostExtensions
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<ModelResolutionMiddleware>(); // parse body once → model → authorize → first deployment
+            proxy.UseMiddleware<PromptTransforms.PromptTransformsMiddleware>(); // template, system prompt, parameters, guardrails, redaction; before counting so limits see what the upstream sees
             proxy.UseMiddleware<TokenAdmissionMiddleware>();  // count prompt, context window, reserve RPM/TPM; settle after
             proxy.UseMiddleware<ResponseCacheMiddleware>();   // hit → write or replay SSE, stop; miss → tee the answer into the cache
             proxy.UseMiddleware<Resilience.FailoverMiddleware>(); // per attempt: provider body, cluster; retry / next deployment / fallback before the first byte; mock answered here

@@ -21,10 +21,10 @@ internal sealed class AiRequest
     public required GatewayConfig Config { get; init; }
     public required GatewayCaller Caller { get; init; }
 
-    /// <summary>The client's body as received.</summary>
-    public required ReadOnlyMemory<byte> Body { get; init; }
+    /// <summary>The client's body as received, or as prompt transforms rewrote it (then re-scanned into <see cref="Scanned"/>).</summary>
+    public required ReadOnlyMemory<byte> Body { get; set; }
 
-    public required ScannedRequest Scanned { get; init; }
+    public required ScannedRequest Scanned { get; set; }
     /// <summary>The model being served: the requested one, or a fallback after a failover.</summary>
     public required CatalogModel Model { get; set; }
 
@@ -68,6 +68,9 @@ internal sealed class AiRequest
 
     /// <summary>The text a stream carried when it ended without usage, for counting completion tokens.</summary>
     public string? StreamedText { get; set; }
+
+    /// <summary>Redaction restore and output guardrails the response relay applies; null when none apply.</summary>
+    public PromptTransforms.ResponseFilter? ResponseFilter { get; set; }
 
     /// <summary>Timing for metrics, spans and the access log; null when the request is not measured.</summary>
     public Observability.RequestTelemetry? Telemetry { get; init; }

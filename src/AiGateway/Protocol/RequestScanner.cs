@@ -10,7 +10,8 @@ internal readonly record struct ScannedRequest(
     bool Stream,
     bool IncludeUsage,
     int? MaxTokens,
-    bool HasStreamOptions = false);
+    bool HasStreamOptions = false,
+    bool HasExtension = false);
 
 /// <summary>A client error found while scanning: always a 400 with the offending parameter named.</summary>
 internal readonly record struct ScanError(string Message, string? Param);
@@ -28,6 +29,7 @@ internal static class RequestScanner
     private static ReadOnlySpan<byte> IncludeUsageProperty => "include_usage"u8;
     private static ReadOnlySpan<byte> MaxTokensProperty => "max_tokens"u8;
     private static ReadOnlySpan<byte> MaxCompletionTokensProperty => "max_completion_tokens"u8;
+    private static ReadOnlySpan<byte> ExtensionProperty => "aigateway"u8;
 
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 128 };
 
@@ -37,7 +39,7 @@ internal static class RequestScanner
         error = default;
         string? model = null;
         int modelStart = 0, modelLength = 0;
-        bool stream = false, includeUsage = false, hasStreamOptions = false;
+        bool stream = false, includeUsage = false, hasStreamOptions = false, hasExtension = false;
         int? maxTokens = null;
 
         try
@@ -117,6 +119,8 @@ internal static class RequestScanner
                 }
                 else
                 {
+                    // The gateway's own extension field must never reach an upstream, so its presence is noted.
+                    hasExtension |= reader.ValueTextEquals(ExtensionProperty);
                     reader.Read();
                     reader.Skip();
                 }
@@ -152,7 +156,7 @@ internal static class RequestScanner
             return false;
         }
 
-        request = new ScannedRequest(model, modelStart, modelLength, stream, includeUsage, maxTokens, hasStreamOptions);
+        request = new ScannedRequest(model, modelStart, modelLength, stream, includeUsage, maxTokens, hasStreamOptions, hasExtension);
         return true;
     }
 

@@ -27,6 +27,12 @@ internal static class ResponseRelay
         using var scanner = new JsonUsageScanner();
         var reader = PipeReader.Create(upstream, new StreamPipeReaderOptions(leaveOpen: true));
         var writer = response.BodyWriter;
+        var restorer = request.ResponseFilter is { Restores: true } filter ? filter.CreateRestorer() : null;
+        if (restorer is not null)
+        {
+            // Restored values change the length.
+            response.Headers.ContentLength = null;
+        }
         try
         {
             while (true)
@@ -35,8 +41,10 @@ internal static class ResponseRelay
                 var buffer = result.Buffer;
                 foreach (var segment in buffer)
                 {
-                    writer.Write(segment.Span);
+                    if (restorer is null) writer.Write(segment.Span);
+                    else restorer.Write(segment.Span, writer);
                 }
+                if (result.IsCompleted) restorer?.Complete(writer);
                 scanner.Feed(buffer);
                 reader.AdvanceTo(buffer.End);
                 await writer.FlushAsync(ct);
@@ -58,6 +66,9 @@ internal static class ResponseRelay
     {
         var clientWantsUsage = request.Scanned.IncludeUsage;
         var text = new StringBuilder();
+        var filter = request.ResponseFilter is { OutputRules.Length: > 0 } f ? f : null;
+        var restorer = request.ResponseFilter is { Restores: true } r ? r.CreateStreamRestorer() : null;
+        var checkedUpTo = 0;
         using var parser = new SseParser();
         var reader = PipeReader.Create(upstream, new StreamPipeReaderOptions(leaveOpen: true));
         var writer = response.BodyWriter;
@@ -78,6 +89,7 @@ internal static class ResponseRelay
                 }
 
                 var buffer = result.Buffer;
+                var stopped = false;
                 while (parser.TryReadEvent(ref buffer, out var sseEvent))
                 {
                     var data = sseEvent.Data.Span;
@@ -89,13 +101,26 @@ internal static class ResponseRelay
                             request.Usage = usage;
                             if (chunk.IsUsageOnly && !clientWantsUsage) continue;
                         }
+                        if (filter?.CheckOutput(text, ref checkedUpTo) is { } rule)
+                        {
+                            // The offending delta is not sent; the client gets an error event naming the rule, then the end of the stream.
+                            WriteError(writer, $"The answer was stopped by the gateway's content policy (rule '{rule.Name}').", PromptTransforms.PromptTransformsMiddleware.PolicyViolation);
+                            stopped = true;
+                            break;
+                        }
+                        if (restorer?.Rewrite(data) is { } restored)
+                        {
+                            WriteEvent(writer, sseEvent.EventType.Span, restored);
+                            request.Telemetry?.MarkFirstEvent();
+                            continue;
+                        }
                     }
                     WriteEvent(writer, sseEvent.EventType.Span, data);
                     request.Telemetry?.MarkFirstEvent();
                 }
                 reader.AdvanceTo(result.Buffer.End);
                 await writer.FlushAsync(ct);
-                if (result.IsCompleted) break;
+                if (result.IsCompleted || stopped) break;
             }
         }
         finally
