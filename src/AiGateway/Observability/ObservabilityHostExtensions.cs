@@ -52,7 +52,8 @@ internal static class ObservabilityHostExtensions
             .ConfigureResource(resource => resource.AddService(builder.Configuration[ServiceNameKey] ?? "aigateway"))
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(Meters).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
+                metrics.AddMeter(Meters);
+                if (options.Metrics.FrameworkInstrumentation) metrics.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
                 if (options.Metrics.Enabled) metrics.AddPrometheusExporter();
             });
         if (options.Tracing.Enabled ?? otlp)
