@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # AiGateway benchmark: direct / plain YARP / nginx / AiGateway / Portkey, side by side, one command.
-# Usage: bench/run.sh [--quick] [--rounds N] [--duration S] [--targets direct,yarp,nginx,gateway,portkey]
+# Usage: bench/run.sh [--quick] [--rounds N] [--duration S] [--targets direct,yarp,nginx,gateway,gateway-cache,portkey]
 #                     [--warmup S] [--warmup-dotnet S] [--warmup-max S] [--connections N] [--rate R] [--stream-rate R] [--chunks N]
 #                     [--hold-streams N] [--hold-chunks N] [--hold-delay-ms MS] [--base-port P]
 #                     [--layout shared|split] [--no-pin] [--no-install] [--gateway-dir DIR] [--output FILE] [--max-minutes M] [--strict]
@@ -18,7 +18,7 @@ DURATION=10
 WARMUP=8
 WARMUP_MAX=120
 WARMUP_DOTNET=60
-TARGETS=direct,yarp,nginx,gateway,portkey
+TARGETS=direct,yarp,nginx,gateway,gateway-cache,portkey
 CONNECTIONS=64
 RATE=200
 STREAM_RATE=100
@@ -270,12 +270,12 @@ build() {
 # ---------------------------------------------------------------- targets
 declare -A URL HEADERS PID BODY STREAM_BODY
 write_bodies() {
-  local target=$1 model=$2
+  local target=$1 model=$2 extra=${3:-}
   local messages='[{"role":"system","content":"You are a concise assistant for a platform team. Answer in one short paragraph."},{"role":"user","content":"Our gateway sits in front of several model providers. Explain in two sentences why measuring the latency it adds, separately from the provider latency, matters when we compare proxies."}]'
   BODY[$target]=$WORK/body-$target.json
   STREAM_BODY[$target]=$WORK/stream-$target.json
-  printf '{"model":"%s","messages":%s,"max_tokens":128,"stream":false}' "$model" "$messages" >"${BODY[$target]}"
-  printf '{"model":"%s","messages":%s,"max_tokens":128,"stream":true,"stream_options":{"include_usage":true}}' "$model" "$messages" >"${STREAM_BODY[$target]}"
+  printf '{"model":"%s","messages":%s,"max_tokens":128%s,"stream":false}' "$model" "$messages" "$extra" >"${BODY[$target]}"
+  printf '{"model":"%s","messages":%s,"max_tokens":128%s,"stream":true,"stream_options":{"include_usage":true}}' "$model" "$messages" "$extra" >"${STREAM_BODY[$target]}"
 }
 
 start_fake() {
@@ -356,7 +356,8 @@ start_gateway() {
     "mock": { "provider": "mock" }
   },
   "models": [
-    { "name": "bench-model", "deployments": [ { "cluster": "upstream", "model": "upstream-model", "weight": 1 } ] }
+    { "name": "bench-model", "deployments": [ { "cluster": "upstream", "model": "upstream-model", "weight": 1 } ] },
+    { "name": "bench-cached", "cache": { "enabled": true }, "deployments": [ { "cluster": "upstream", "model": "upstream-model", "weight": 1 } ] }
   ]
 }
 JSON
@@ -369,6 +370,20 @@ JSON
   write_bodies gateway bench-model
 }
 
+# The gateway again, on a cache hit: the same process (started here if the gateway target is not
+# measured), a model with the response cache on, and deterministic bodies (temperature 0) so every
+# request after the first is answered from the cache without touching the upstream.
+start_gateway-cache() {
+  if [[ -z ${PID[gateway]:-} ]]; then
+    start_gateway || return 1
+    wait_ready gateway "${URL[gateway]}" "${HEADERS[gateway]}" "${BODY[gateway]}" "${PID[gateway]}" || return 1
+  fi
+  URL[gateway-cache]=${URL[gateway]}
+  HEADERS[gateway-cache]=${HEADERS[gateway]}
+  PID[gateway-cache]=${PID[gateway]}
+  write_bodies gateway-cache bench-cached ',"temperature":0'
+}
+
 # Starts a target and checks it for real: 200, loopback only, and for the gateway that the upstream
 # saw the rewritten model and key.
 bring_up() {
@@ -379,7 +394,7 @@ bring_up() {
   "start_$t" || return 1
   if ! wait_ready "$t" "${URL[$t]}" "${HEADERS[$t]}" "${BODY[$t]}" "${PID[$t]}"; then
     note "$t: not working (no 200 from ${URL[$t]}; log: bench/.work/logs/$t.log)"
-    [[ $t == direct ]] || stop_server "${PID[$t]}"
+    [[ $t == direct || $t == gateway-cache ]] || stop_server "${PID[$t]}"
     return 1
   fi
   assert_loopback "$t" "${PID[$t]}" || { note "$t: refused, listens beyond loopback"; return 1; }
@@ -533,7 +548,7 @@ ACTIVE=()
 IFS=',' read -ra wanted <<<"$TARGETS"
 for t in "${wanted[@]}"; do
   case $t in
-    direct | yarp | nginx | gateway | portkey) ;;
+    direct | yarp | nginx | gateway | gateway-cache | portkey) ;;
     *) note "$t: unknown target, skipped"; continue ;;
   esac
   if bring_up "$t"; then ACTIVE+=("$t"); fi

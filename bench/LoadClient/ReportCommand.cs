@@ -144,6 +144,10 @@ internal static class ReportCommand
 
             var portkey = Divide("gateway", "portkey", "rps");
             Verdict("req/s ÷ Portkey", "≥ 15", portkey, v => $"{v:0.0}", v => v >= 15);
+
+            // Issue 6: a cache hit should cost less CPU than plain YARP forwarding the same request.
+            var hit = Minus("gateway-cache", "yarp", "cpu_us_per_req");
+            Verdict("cache hit CPU per request vs plain YARP forwarding", "< +0 µs", hit, v => $"{v:+0.0;-0.0} µs", v => v < 0);
         }
 
         private void Verdict(string figure, string target, double? value, Func<double, string> format, Func<double, bool> pass) =>
