@@ -52,7 +52,7 @@ internal static class ObservabilityHostExtensions
             .ConfigureResource(resource => resource.AddService(builder.Configuration[ServiceNameKey] ?? "aigateway"))
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(Meters);
+                metrics.AddMeter(Meters).SetExemplarFilter(ExemplarFilterType.AlwaysOff);
                 if (options.Metrics.FrameworkInstrumentation) metrics.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
                 if (options.Metrics.Enabled) metrics.AddPrometheusExporter();
             });
