@@ -9,8 +9,8 @@ namespace AiGateway.Observability;
 /// Wraps one upstream attempt: a client span (<c>{operation} {model}</c>, GenAI attributes) that YARP's
 /// HttpClient span and the <c>traceparent</c> sent upstream descend from, the attempt counter, the
 /// upstream time to first byte, and the upstream time that <c>aigateway.request.overhead</c> excludes.
-/// Registered twice: as the last proxy step for forwarded deployments (so a failover step before it gets
-/// one span per attempt), and before the mock step for deployments answered in-process.
+/// Used twice: as the last proxy step for forwarded deployments (the failover step before it re-runs the
+/// pipeline, so each attempt gets its own span), and by the failover step around in-process (mock) answers.
 /// </summary>
 internal sealed class UpstreamAttemptMiddleware(RequestDelegate next, GatewayMetrics metrics, ResilienceMetrics resilience, TimeProvider time, bool inProcess)
 {

@@ -214,8 +214,15 @@ internal sealed partial class TokenAdmissionMiddleware(
         return OpenAiError.WriteAsync(context, 429, message, dimension, null, "rate_limit_exceeded");
     }
 
+    private static readonly List<LimitRule> NoRules = [];
+
     private static List<LimitRule> Rules(AiRequest request)
     {
+        // Most requests have no limits at all: no list is allocated for them.
+        if (request.Caller.Limit is null && request.Caller.TeamLimit is null && request.Model.Limit is null && request.Deployment!.Limit is null)
+        {
+            return NoRules;
+        }
         var rules = new List<LimitRule>(4);
         if (request.Caller.Limit is { } key) rules.Add(key);
         if (request.Caller.TeamLimit is { } team) rules.Add(team);
