@@ -335,7 +335,7 @@ start_portkey() {
 
 # The gateway, per the contract in bench/README.md: AIGATEWAY_CONFIG + ASPNETCORE_URLS.
 start_gateway() {
-  local port=$((BASE_PORT + 3)) dll key hash config=$WORK/gateway.json
+  local port=$((BASE_PORT + 3)) dll key hash config=$WORK/gateway/gateway.json
   if [[ ! -f $GATEWAY_DIR/AiGateway.csproj ]]; then
     note "gateway: not built ($GATEWAY_DIR/AiGateway.csproj not found)"
     return 1
@@ -348,6 +348,9 @@ start_gateway() {
   port_free "$port" || { note "gateway: skipped, port $port in use"; return 1; }
   key=bench-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
   hash=$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)
+  # A folder of its own: the gateway watches its config's folder (recursively) for hot reload, and the
+  # logs written under bench/.work would wake that watcher on every line.
+  mkdir -p "$(dirname "$config")"
   cat >"$config" <<JSON
 {
   "auth": { "allowAnonymous": false, "keys": [ { "name": "bench", "sha256": "$hash", "models": ["*"], "rateLimit": { "requestsPerMinute": 100000000, "tokensPerMinute": 10000000000 } } ] },

@@ -11,7 +11,7 @@ namespace AiGateway.Observability;
 /// <summary>
 /// Registers the gateway's telemetry: OpenTelemetry metrics (the gateway's meters, ASP.NET Core,
 /// HttpClient) exported to Prometheus and, when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, over OTLP
-/// with traces and logs; JSON console logs.
+/// with traces and logs; JSON lines on standard output (<see cref="JsonLinesLoggerProvider"/>).
 /// </summary>
 internal static class ObservabilityHostExtensions
 {
@@ -39,11 +39,15 @@ internal static class ObservabilityHostExtensions
 
         if (options.Logging.Format == LogFormats.Json)
         {
-            builder.Logging.AddJsonConsole(json =>
+            // The framework's console logger is replaced, not configured: see JsonLinesLoggerProvider for why.
+            for (var i = services.Count - 1; i >= 0; i--)
             {
-                json.UseUtcTimestamp = true;
-                json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-            });
+                if (services[i].ServiceType == typeof(ILoggerProvider) && services[i].ImplementationType == typeof(Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider))
+                {
+                    services.RemoveAt(i);
+                }
+            }
+            services.AddSingleton<ILoggerProvider>(sp => new JsonLinesLoggerProvider(Console.OpenStandardOutput(), sp.GetRequiredService<TimeProvider>()));
         }
 
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointKey]);

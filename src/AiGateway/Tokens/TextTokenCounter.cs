@@ -55,6 +55,7 @@ internal sealed class TextTokenCounter
     private const int StackallocChars = 256;
 
     private readonly Tokenizer _tokenizer;
+    private readonly CountMemo _memo = new();
 
     public TextTokenCounter(string encoding, Tokenizer tokenizer)
     {
@@ -97,7 +98,11 @@ internal sealed class TextTokenCounter
         return total + CountBounded(text[gapStart..], ref memo);
     }
 
-    /// <summary>The number of tokens in the value of a JSON string element, unescaped without allocating.</summary>
+    /// <summary>
+    /// The number of tokens in the value of a JSON string element, unescaped without allocating. Counts of
+    /// recent strings are remembered (<see cref="CountMemo"/>): chat clients resend the whole conversation and
+    /// the same system prompt with every turn, so most of a prompt has been counted before.
+    /// </summary>
     /// <exception cref="InvalidOperationException"><paramref name="jsonString"/> is not a JSON string.</exception>
     public int CountTokens(JsonElement jsonString)
     {
@@ -107,7 +112,17 @@ internal sealed class TextTokenCounter
         }
 
         ReadOnlySpan<byte> raw = JsonMarshal.GetRawUtf8Value(jsonString);
+        if (_memo.TryGet(raw, out var hash, out var remembered))
+        {
+            return remembered;
+        }
+        var tokens = CountUnescaped(raw);
+        _memo.Add(hash, raw.Length, tokens);
+        return tokens;
+    }
 
+    private int CountUnescaped(ReadOnlySpan<byte> raw)
+    {
         // The raw value (quotes and escapes included) has at least as many bytes as its unescaped value has chars.
         char[]? rented = null;
         Span<char> buffer = raw.Length <= StackallocChars
@@ -301,6 +316,48 @@ internal sealed class TextTokenCounter
             _replaceSecond = !_replaceSecond;
             return tokens;
         }
+    }
+
+    /// <summary>
+    /// Token counts of recently seen JSON strings, keyed by a 64-bit hash of their raw UTF-8 (seeded per
+    /// process, so collisions cannot be engineered) and their length. Direct-mapped: a slot holds the latest
+    /// string that hashed to it, so memory is fixed (<see cref="Slots"/> entries) and lookups take no lock.
+    /// Strings shorter than <see cref="MinBytes"/> are counted directly: the tokenizer is as cheap as the lookup.
+    /// </summary>
+    internal sealed class CountMemo
+    {
+        public const int Slots = 8192;
+        public const int MinBytes = 16;
+
+        private static readonly long Seed = Random.Shared.NextInt64();
+        private readonly Entry?[] _entries = new Entry?[Slots];
+
+        public bool TryGet(ReadOnlySpan<byte> raw, out ulong hash, out int tokens)
+        {
+            if (raw.Length < MinBytes)
+            {
+                hash = 0;
+                tokens = 0;
+                return false;
+            }
+            hash = System.IO.Hashing.XxHash3.HashToUInt64(raw, Seed);
+            var entry = Volatile.Read(ref _entries[(int)(hash & (Slots - 1))]);
+            if (entry is not null && entry.Hash == hash && entry.Length == raw.Length)
+            {
+                tokens = entry.Tokens;
+                return true;
+            }
+            tokens = 0;
+            return false;
+        }
+
+        public void Add(ulong hash, int length, int tokens)
+        {
+            if (length < MinBytes) return;
+            Volatile.Write(ref _entries[(int)(hash & (Slots - 1))], new Entry(hash, length, tokens));
+        }
+
+        private sealed record Entry(ulong Hash, int Length, int Tokens);
     }
 
     private enum CharClass

@@ -100,6 +100,52 @@ public class TextTokenCounterTests
     }
 
     [Fact]
+    public void CountTokens_SameJsonStringAgain_RememberedCountIsTheExactCount()
+    {
+        var counter = new TextTokenCounter("o200k_base", Raw("o200k_base"));
+        const string text = "You are a helpful assistant. Answer in one short sentence, please.";
+        using var first = JsonDocument.Parse(JsonSerializer.Serialize(text));
+        using var again = JsonDocument.Parse(JsonSerializer.Serialize(text));
+
+        var counted = counter.CountTokens(first.RootElement);
+        var remembered = counter.CountTokens(again.RootElement);
+
+        Assert.Equal(Raw("o200k_base").CountTokens(text), counted);
+        Assert.Equal(counted, remembered);
+    }
+
+    [Fact]
+    public void CountTokens_DifferentStringsOfEqualLength_EachCountedExactly()
+    {
+        var counter = new TextTokenCounter("o200k_base", Raw("o200k_base"));
+        // Same byte length, very different token counts: a memo keyed on anything weaker than the content would mix them up.
+        string[] texts = ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "a b c d e f g h i j k l m n o p q r s t ", "Hello there, how are you doing today?!?!"];
+        foreach (var round in Enumerable.Range(0, 2))
+        {
+            foreach (var text in texts)
+            {
+                using var document = JsonDocument.Parse(JsonSerializer.Serialize(text));
+                Assert.Equal(Raw("o200k_base").CountTokens(text), counter.CountTokens(document.RootElement));
+            }
+        }
+    }
+
+    [Fact]
+    public void CountMemo_AddThenGet_HitsOnlyForTheSameBytes()
+    {
+        var memo = new TextTokenCounter.CountMemo();
+        var text = "\"a string long enough to be remembered\""u8;
+
+        Assert.False(memo.TryGet(text, out var hash, out _));
+        memo.Add(hash, text.Length, 42);
+
+        Assert.True(memo.TryGet(text, out _, out var tokens));
+        Assert.Equal(42, tokens);
+        Assert.False(memo.TryGet("\"a string long enough to be remembereD\""u8, out _, out _));
+        Assert.False(memo.TryGet("\"short\""u8, out _, out _));
+    }
+
+    [Fact]
     public void CountTokens_JsonNumber_Throws()
     {
         using var document = JsonDocument.Parse("42");

@@ -1,0 +1,107 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace AiGateway.Observability;
+
+/// <summary>
+/// Formats one log entry as one JSON line in the shape of .NET's JSON console formatter
+/// (<c>Timestamp</c>, <c>EventId</c>, <c>LogLevel</c>, <c>Category</c>, <c>Message</c>, <c>Exception</c>,
+/// <c>State</c>), straight to UTF-8. Unlike that formatter it does not repeat the message and its template
+/// inside <c>State</c>, which halves the size of the per-request line.
+/// </summary>
+internal static class JsonLogFormatter
+{
+    private const string OriginalFormat = "{OriginalFormat}";
+
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        // Log collectors read UTF-8 JSON; escaping every non-ASCII character and '+' only makes lines longer.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    /// <summary>Appends the entry and a trailing newline to <paramref name="output"/>.</summary>
+    public static void Write<TState>(
+        IBufferWriter<byte> output,
+        DateTimeOffset timestamp,
+        LogLevel level,
+        string category,
+        EventId eventId,
+        TState state,
+        Exception? exception,
+        Func<TState, Exception?, string> formatter)
+    {
+        var writer = t_writer;
+        if (writer is null)
+        {
+            writer = t_writer = new Utf8JsonWriter(output, WriterOptions);
+        }
+        else
+        {
+            writer.Reset(output);
+        }
+
+        writer.WriteStartObject();
+        Span<char> stamp = stackalloc char[24];
+        timestamp.UtcDateTime.TryFormat(stamp, out var written, "yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
+        writer.WriteString("Timestamp"u8, stamp[..written]);
+        writer.WriteNumber("EventId"u8, eventId.Id);
+        writer.WriteString("LogLevel"u8, LevelName(level));
+        writer.WriteString("Category"u8, category);
+        writer.WriteString("Message"u8, formatter(state, exception));
+        if (exception is not null)
+        {
+            writer.WriteString("Exception"u8, exception.ToString());
+        }
+
+        if (state is IReadOnlyList<KeyValuePair<string, object?>> values && values.Count > 0)
+        {
+            writer.WriteStartObject("State"u8);
+            for (var i = 0; i < values.Count; i++)
+            {
+                var (name, value) = values[i];
+                if (name == OriginalFormat) continue;
+                WriteValue(writer, name, value);
+            }
+            writer.WriteEndObject();
+        }
+        writer.WriteEndObject();
+        writer.Flush();
+        output.Write("\n"u8);
+        writer.Reset(Stream.Null);
+    }
+
+    private static void WriteValue(Utf8JsonWriter writer, string name, object? value)
+    {
+        switch (value)
+        {
+            case null: writer.WriteNull(name); break;
+            case string s: writer.WriteString(name, s); break;
+            case int i: writer.WriteNumber(name, i); break;
+            case long l: writer.WriteNumber(name, l); break;
+            case double d when double.IsFinite(d): writer.WriteNumber(name, d); break;
+            case float f when float.IsFinite(f): writer.WriteNumber(name, f); break;
+            case decimal m: writer.WriteNumber(name, m); break;
+            case bool b: writer.WriteBoolean(name, b); break;
+            case byte or sbyte or short or ushort or uint: writer.WriteNumber(name, Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture)); break;
+            case ulong u: writer.WriteNumber(name, u); break;
+            case IFormattable formattable: writer.WriteString(name, formattable.ToString(null, System.Globalization.CultureInfo.InvariantCulture)); break;
+            default: writer.WriteString(name, value.ToString()); break;
+        }
+    }
+
+    private static string LevelName(LogLevel level) => level switch
+    {
+        LogLevel.Trace => "Trace",
+        LogLevel.Debug => "Debug",
+        LogLevel.Information => "Information",
+        LogLevel.Warning => "Warning",
+        LogLevel.Error => "Error",
+        LogLevel.Critical => "Critical",
+        _ => "None",
+    };
+}
