@@ -47,7 +47,7 @@ internal sealed class GatewayKeyAuthenticationHandler(
         var hash = Sha256Hex(presented);
         if (config.KeysBySha256.TryGetValue(hash, out var key))
         {
-            return Task.FromResult(Success(new GatewayCaller(key.Name, key.Team, key.Models, key.Limit, key.TeamLimit, key.TeamPromptTransforms, key.PromptTransforms)));
+            return Task.FromResult(Success(key.Caller));
         }
         if (config.KeysBySha256.Count == 0 && developmentKey.Matches(hash))
         {

@@ -25,14 +25,17 @@ internal sealed class ResponseCacheMiddleware(
     public const string KeyHeader = "x-gateway-cache-key";
     public const string TtlHeader = "x-gateway-cache-ttl";
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var request = context.Features.Get<AiRequest>()!;
-        if (request.Model.Cache is not { } policy || request.Operation is not (AiOperation.ChatCompletions or AiOperation.Completions or AiOperation.Embeddings))
-        {
-            await next(context);
-            return;
-        }
+        // Not async here: a model without a cache passes through without a state machine of its own.
+        return request.Model.Cache is { } policy && request.Operation is AiOperation.ChatCompletions or AiOperation.Completions or AiOperation.Embeddings
+            ? CachedAsync(context, request, policy)
+            : next(context);
+    }
+
+    private async Task CachedAsync(HttpContext context, AiRequest request, ModelCachePolicy policy)
+    {
 
         var directives = CacheDirectives.Read(context.Request.Headers, policy.Ttl, request.Config.Cache.MaxTtl);
         if (directives.Error is { } error)

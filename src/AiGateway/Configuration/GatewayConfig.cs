@@ -124,6 +124,11 @@ internal sealed class GatewayKey
 
     /// <summary>Prompt transforms of the key, or null.</summary>
     public PromptTransforms.PromptPolicy? PromptTransforms { get; init; }
+
+    private Auth.GatewayCaller? _caller;
+
+    /// <summary>The caller this key authenticates as; immutable, so one instance serves every request.</summary>
+    public Auth.GatewayCaller Caller => _caller ??= new Auth.GatewayCaller(Name, Team, Models, Limit, TeamLimit, TeamPromptTransforms, PromptTransforms);
 }
 
 /// <summary>Which public models an identity may use: exact names, <c>prefix*</c> patterns, or everything.</summary>

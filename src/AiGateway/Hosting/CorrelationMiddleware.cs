@@ -4,7 +4,7 @@ namespace AiGateway.Hosting;
 /// Accepts a well-formed <c>x-request-id</c> from the client or makes one, uses it as the request's
 /// trace identifier (so logs carry it), and returns it on every response.
 /// </summary>
-internal sealed class CorrelationMiddleware(RequestDelegate next)
+internal sealed class CorrelationMiddleware(RequestDelegate next, TimeProvider time)
 {
     public const string Header = "x-request-id";
 
@@ -24,11 +24,31 @@ internal sealed class CorrelationMiddleware(RequestDelegate next)
         }
         else
         {
-            context.TraceIdentifier = "req_" + Guid.CreateVersion7().ToString("N");
+            context.TraceIdentifier = NewId(time.GetUtcNow().ToUnixTimeMilliseconds());
         }
         // OnStarting, not now: error paths clear the headers before writing.
         context.Response.OnStarting(SetHeader, context);
         return next(context);
+    }
+
+    /// <summary>
+    /// <c>req_</c> and 32 hex digits laid out like a UUIDv7: 48 bits of Unix milliseconds (ids sort by time),
+    /// then 80 random bits. The bits come from <see cref="Random.Shared"/>, not the system's generator that
+    /// <see cref="Guid.CreateVersion7()"/> reads with a system call per id: a request id is not a secret, and
+    /// 80 bits keep ids unique across replicas.
+    /// </summary>
+    internal static string NewId(long unixMilliseconds)
+    {
+        Span<byte> random = stackalloc byte[10];
+        Random.Shared.NextBytes(random);
+        var high = (ulong)unixMilliseconds << 16 | System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(random);
+        var low = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(random[2..]);
+        return string.Create(36, (high, low), static (chars, bits) =>
+        {
+            "req_".CopyTo(chars);
+            bits.high.TryFormat(chars[4..], out _, "x16", System.Globalization.CultureInfo.InvariantCulture);
+            bits.low.TryFormat(chars[20..], out _, "x16", System.Globalization.CultureInfo.InvariantCulture);
+        });
     }
 
     /// <summary>1 to 128 characters of letters, digits and <c>-_.:</c>, so the id is safe in headers and logs.</summary>

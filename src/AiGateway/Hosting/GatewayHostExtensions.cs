@@ -87,7 +87,9 @@ internal static class GatewayHostExtensions
             .AddScheme<AuthenticationSchemeOptions, GatewayKeyAuthenticationHandler>(GatewayKeyAuthenticationHandler.SchemeName, null)
             .AddScheme<AuthenticationSchemeOptions, AdminAuthenticationHandler>(AdminAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
-            .SetDefaultPolicy(new AuthorizationPolicyBuilder(GatewayKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build())
+            // No scheme in the default policy: the default scheme (gateway keys) has authenticated the request
+            // once already; naming it here would authenticate again and rebuild the principal on every request.
+            .SetDefaultPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
             .AddPolicy(AdminEndpoints.Policy, policy => policy.AddAuthenticationSchemes(AdminAuthenticationHandler.SchemeName).RequireRole("admin"));
 
         services.AddSingleton<GatewayProxyConfigProvider>();

@@ -76,7 +76,8 @@ internal sealed class RequestTelemetryMiddleware(RequestDelegate next, GatewayMe
             metrics.GenAiCompleted(request, telemetry, duration, end, errorType);
         }
 
-        if (context.Features.Get<IHttpActivityFeature>()?.Activity is { IsAllDataRequested: true } activity)
+        // Only for a span someone records: without a listener ASP.NET Core's activity exists for log scopes alone.
+        if (context.Features.Get<IHttpActivityFeature>()?.Activity is { IsAllDataRequested: true } activity && activity.Source.HasListeners())
         {
             Enrich(activity, context, request, errorType);
         }

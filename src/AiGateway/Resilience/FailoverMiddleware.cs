@@ -70,23 +70,40 @@ internal sealed partial class FailoverMiddleware(
         if (total is not null) total.CancelAfter(request.Model.TotalTimeout!.Value);
         state.Cancellation = total?.Token ?? request.ClientAborted;
 
-        var pool = ResilienceContextPool.Shared;
-        var resilienceContext = pool.Get(request.ClientAborted);
-        resilienceContext.Properties.Set(StateProperty, state);
         try
         {
-            await _pipeline.ExecuteAsync(static (ctx, s) => s.RunAttemptAsync(), resilienceContext, state);
+            // The first attempt runs directly: most requests need no other, and entering the retry pipeline
+            // costs every request allocations and CPU. After a retryable failure the pipeline takes over with
+            // that outcome as its first attempt, so Polly still decides, waits and retries exactly as if it had
+            // run the first attempt itself.
+            var first = await state.RunAttemptAsync();
+            if (first.Retryable)
+            {
+                await RetryAsync(state, first, request.ClientAborted);
+            }
         }
         catch (OperationCanceledException) when (request.ClientAborted.IsCancellationRequested)
         {
             return;
         }
+
+        await state.FinishAsync();
+    }
+
+    private async Task RetryAsync(FailoverState state, AttemptResult first, CancellationToken clientAborted)
+    {
+        var pool = ResilienceContextPool.Shared;
+        var resilienceContext = pool.Get(clientAborted);
+        resilienceContext.Properties.Set(StateProperty, state);
+        state.Replay(first);
+        try
+        {
+            await _pipeline.ExecuteAsync(static (ctx, s) => s.NextAttemptAsync(), resilienceContext, state);
+        }
         finally
         {
             pool.Return(resilienceContext);
         }
-
-        await state.FinishAsync();
     }
 
     /// <summary>Per-request failover bookkeeping, shared by the attempt callback and the retry strategy's hooks.</summary>
@@ -108,6 +125,21 @@ internal sealed partial class FailoverMiddleware(
         public CancellationToken Cancellation { get; set; }
 
         public TimeSpan? NextDelay { get; private set; }
+
+        private AttemptResult? _replay;
+
+        /// <summary>The outcome the retry pipeline gets as its first attempt, which already ran.</summary>
+        public void Replay(AttemptResult first) => _replay = first;
+
+        public ValueTask<AttemptResult> NextAttemptAsync()
+        {
+            if (_replay is { } first)
+            {
+                _replay = null;
+                return ValueTask.FromResult(first);
+            }
+            return RunAttemptAsync();
+        }
 
         public async ValueTask<AttemptResult> RunAttemptAsync()
         {

@@ -22,4 +22,27 @@ public class CorrelationMiddlewareTests
         Assert.True(CorrelationMiddleware.IsValid(new string('a', 128)));
         Assert.False(CorrelationMiddleware.IsValid(new string('a', 129)));
     }
+
+    [Fact]
+    public void NewId_Shape_TimeOrderedHexAndValid()
+    {
+        var at = new DateTimeOffset(2026, 11, 29, 16, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+
+        var id = CorrelationMiddleware.NewId(at);
+        var later = CorrelationMiddleware.NewId(at + 1);
+
+        Assert.Matches("^req_[0-9a-f]{32}$", id);
+        Assert.True(CorrelationMiddleware.IsValid(id));
+        // The first 12 hex digits are the milliseconds, as in a UUIDv7.
+        Assert.Equal(at.ToString("x12", System.Globalization.CultureInfo.InvariantCulture), id[4..16]);
+        Assert.True(string.CompareOrdinal(id, later) < 0);
+    }
+
+    [Fact]
+    public void NewId_SameMillisecond_Distinct()
+    {
+        var ids = Enumerable.Range(0, 10_000).Select(_ => CorrelationMiddleware.NewId(1)).ToHashSet();
+
+        Assert.Equal(10_000, ids.Count);
+    }
 }
