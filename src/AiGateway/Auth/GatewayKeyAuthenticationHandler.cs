@@ -12,8 +12,9 @@ namespace AiGateway.Auth;
 
 /// <summary>
 /// Authenticates gateway keys sent as <c>Authorization: Bearer KEY</c> or <c>api-key: KEY</c> (and, on
-/// the Anthropic surface, <c>x-api-key: KEY</c> as Anthropic SDKs send it) by looking up their SHA-256
-/// in the current config. Keys are never stored or compared in clear.
+/// the Anthropic surface, <c>x-api-key: KEY</c> as Anthropic SDKs send it: <c>/v1/messages*</c>, and
+/// <c>/v1/models*</c> with <c>anthropic-version</c>) by looking up their SHA-256 in the current config.
+/// Keys are never stored or compared in clear.
 /// </summary>
 internal sealed class GatewayKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -30,7 +31,7 @@ internal sealed class GatewayKeyAuthenticationHandler(
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var config = configStore.Current;
-        var anthropic = ApiSurfaces.Of(Request.Path) == ApiSurface.Anthropic;
+        var anthropic = ApiSurfaces.Of(Request) == ApiSurface.Anthropic;
         var presented = ReadCredential(Request.Headers, acceptXApiKey: anthropic);
         if (presented is null)
         {

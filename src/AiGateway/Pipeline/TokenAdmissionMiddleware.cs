@@ -106,13 +106,14 @@ internal sealed partial class TokenAdmissionMiddleware(
         {
             AiOperation.Completions => (PromptKind.Completions, "prompt"),
             AiOperation.Embeddings => (PromptKind.Embeddings, "input"),
+            // Counted as the chat it translates to (system, tools and tool blocks included), as count_tokens counts it;
+            // shapes it cannot count are the provider's to judge, so they never make a 400 here.
+            AiOperation.Messages => (PromptKind.Messages, "messages"),
             _ => (PromptKind.ChatCompletions, "messages"),
         };
 
         var prompt = PromptTokenCounter.Count(counter, kind, root);
-        // An Anthropic-shaped body is counted as the chat it translates to; shapes the OpenAI counter does not
-        // know are the provider's to judge, so they only make the estimate smaller, never a 400 here.
-        if (!prompt.IsValid && request.Operation != AiOperation.Messages)
+        if (!prompt.IsValid)
         {
             error = new ClientError(400, prompt.Error!, prompt.Param, "invalid_value");
             return false;

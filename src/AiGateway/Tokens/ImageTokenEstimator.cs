@@ -107,6 +107,26 @@ internal static class ImageTokenEstimator
         return true;
     }
 
+    /// <summary>
+    /// Tokens of an Anthropic image block's <c>source</c>, counted as the <c>image_url</c> it translates to for an
+    /// OpenAI-compatible deployment: a <c>base64</c> source is the data URL <c>data:{media_type};base64,{data}</c>, any
+    /// other source an image of unknown size.
+    /// </summary>
+    public static int EstimateAnthropicSource(JsonElement source)
+    {
+        if (source.ValueKind == JsonValueKind.Object
+            && source.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("base64")
+            && source.TryGetProperty("media_type", out var mediaType) && mediaType.ValueKind == JsonValueKind.String
+            && mediaType.GetString()!.StartsWith("image/", StringComparison.Ordinal)
+            && source.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.String
+            && TryReadBase64Size(JsonMarshal.GetRawUtf8Value(data).Trim((byte)'"'), out int width, out int height))
+        {
+            return Estimate(false, width, height);
+        }
+
+        return UnknownSizeTokens;
+    }
+
     /// <summary>Reads the pixel size from the header of a base64 data URL given as raw (quoted, escaped) JSON.</summary>
     internal static bool TryReadDataUrlSize(ReadOnlySpan<byte> rawJsonUrl, out int width, out int height)
     {
@@ -123,7 +143,13 @@ internal static class ImageTokenEstimator
             return false;
         }
 
-        ReadOnlySpan<byte> payload = url[(comma + ";base64,".Length)..];
+        return TryReadBase64Size(url[(comma + ";base64,".Length)..], out width, out height);
+    }
+
+    /// <summary>Reads the pixel size from the start of base64 image data as it appears in raw JSON (escapes included).</summary>
+    private static bool TryReadBase64Size(ReadOnlySpan<byte> payload, out int width, out int height)
+    {
+        width = height = 0;
         payload = payload[..Math.Min(payload.Length, MaxHeaderBase64Chars)];
 
         byte[] base64 = ArrayPool<byte>.Shared.Rent(payload.Length);

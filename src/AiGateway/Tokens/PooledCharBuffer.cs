@@ -48,11 +48,14 @@ internal sealed class PooledCharBuffer : IDisposable
     }
 
     /// <summary>Appends the JSON text of an element as written (numbers, literals).</summary>
-    public void AppendRawJson(JsonElement element)
+    public void AppendRawJson(JsonElement element) => AppendUtf8(JsonMarshal.GetRawUtf8Value(element));
+
+    /// <summary>Appends UTF-8 text.</summary>
+    public void AppendUtf8(ReadOnlySpan<byte> utf8)
     {
-        ReadOnlySpan<byte> raw = JsonMarshal.GetRawUtf8Value(element);
-        EnsureCapacity(raw.Length);
-        _length += Encoding.UTF8.GetChars(raw, _chars.AsSpan(_length));
+        // UTF-8 never has fewer bytes than UTF-16 has chars.
+        EnsureCapacity(utf8.Length);
+        _length += Encoding.UTF8.GetChars(utf8, _chars.AsSpan(_length));
     }
 
     /// <summary>Drops the first <paramref name="count"/> chars, keeping the rest.</summary>

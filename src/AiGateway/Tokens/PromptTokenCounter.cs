@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace AiGateway.Tokens;
@@ -14,6 +16,12 @@ internal enum PromptKind
 
     /// <summary><c>POST /v1/embeddings</c>: <c>input</c>.</summary>
     Embeddings,
+
+    /// <summary>
+    /// Anthropic <c>POST /v1/messages</c>: <c>system</c>, <c>messages</c>, <c>tools</c>, <c>tool_choice</c>, counted as the
+    /// chat completion they translate to for an OpenAI-compatible deployment.
+    /// </summary>
+    Messages,
 }
 
 /// <summary>
@@ -54,6 +62,16 @@ internal readonly record struct PromptTokenCount(int Tokens, string? Error = nul
 /// Completions <c>prompt</c> and embeddings <c>input</c> are a string, an array of strings, an array of token ids
 /// (each id one token) or an array of such arrays, with no framing.
 /// </para>
+/// <para>
+/// An Anthropic Messages body is counted as the chat completion <c>ChatRequestTranslator</c> makes of it, without
+/// writing that body: <c>system</c> (a string or text blocks) as a leading system message, <c>tools</c> as function
+/// definitions, <c>tool_choice</c> as the OpenAI choice it maps to, <c>tool_use</c> blocks as tool calls whose arguments
+/// are the compact JSON of <c>input</c>, <c>tool_result</c> blocks as tool messages, image blocks as <c>image_url</c>
+/// parts. So the admission estimate, the context-window check and <c>count_tokens</c> agree (a test holds the count
+/// equal to the translation's). Parts an Anthropic deployment takes but translation rejects still count where they are
+/// text or images (images in tool results); blocks only Anthropic understands (documents, server tools) count 0. It
+/// never reports a shape error: the provider judges the body.
+/// </para>
 /// </remarks>
 internal static class PromptTokenCounter
 {
@@ -66,6 +84,9 @@ internal static class PromptTokenCounter
     private const int FunctionRoleDiscount = 2;
     private const int NamedToolChoiceTokens = 4;
     private const int NoneToolChoiceTokens = 1;
+
+    // An Anthropic tool_use's arguments are the compact JSON of its input, written with the escaping the translator uses.
+    private static readonly JsonWriterOptions ToolArgumentsJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Counts the prompt of <paramref name="request"/>, the root of a parsed request body.</summary>
     public static PromptTokenCount Count(TextTokenCounter counter, PromptKind kind, JsonElement request)
@@ -80,6 +101,7 @@ internal static class PromptTokenCounter
             PromptKind.ChatCompletions => CountChat(counter, request),
             PromptKind.Completions => CountInput(counter, request, "prompt"),
             PromptKind.Embeddings => CountInput(counter, request, "input"),
+            PromptKind.Messages => CountMessages(counter, request),
             _ => new(0, $"Unsupported prompt kind {kind}."),
         };
     }
@@ -323,6 +345,249 @@ internal static class PromptTokenCounter
         }
 
         return 0;
+    }
+
+    private static PromptTokenCount CountMessages(TextTokenCounter counter, JsonElement request)
+    {
+        using var scratch = new PooledCharBuffer();
+        // The translation writes tools (and then tool_choice) only when the array has any.
+        bool hasTools = request.TryGetProperty("tools", out var tools)
+            && tools.ValueKind == JsonValueKind.Array
+            && tools.GetArrayLength() > 0;
+        bool hasFunctions = hasTools && ToolDefinitionFormatter.FormatAnthropic(tools, scratch) > 0;
+        int functionTokens = hasFunctions ? counter.CountTokens(scratch.WrittenSpan) : 0;
+
+        long total = ReplyPrimingTokens;
+        bool hasSystem = CountSystem(counter, request, padContent: hasFunctions, scratch, out int systemTokens);
+        total += systemTokens;
+        if (request.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
+        {
+            ArrayBufferWriter<byte>? arguments = null;
+            foreach (var message in messages.EnumerateArray())
+            {
+                total += CountAnthropicMessage(counter, message, scratch, ref arguments);
+            }
+        }
+
+        if (hasFunctions)
+        {
+            total += functionTokens + FunctionDefinitionsTokens - (hasSystem ? SharedSystemMessageDiscount : 0);
+        }
+
+        if (hasTools)
+        {
+            total += CountAnthropicToolChoice(counter, request);
+        }
+
+        return new((int)Math.Min(int.MaxValue, total));
+    }
+
+    /// <summary>
+    /// Counts top-level <c>system</c> as the system message it becomes: none for <c>""</c> or <c>[]</c>; a string, or one
+    /// text block, as string content (padded like any first system message when tools are present); several blocks as
+    /// text parts.
+    /// </summary>
+    /// <returns>Whether there is a system message.</returns>
+    private static bool CountSystem(TextTokenCounter counter, JsonElement request, bool padContent, PooledCharBuffer scratch, out int tokens)
+    {
+        tokens = 0;
+        if (!request.TryGetProperty("system", out var system))
+        {
+            return false;
+        }
+
+        JsonElement text;
+        switch (system.ValueKind)
+        {
+            case JsonValueKind.String when system.ValueEquals(string.Empty):
+                return false;
+            case JsonValueKind.String:
+                text = system;
+                break;
+            case JsonValueKind.Array when system.GetArrayLength() == 0:
+                return false;
+            case JsonValueKind.Array when system.GetArrayLength() == 1:
+                TryGetBlockText(system[0], out text);
+                break;
+            case JsonValueKind.Array:
+                tokens = TokensPerMessage + counter.CountTokens("system");
+                foreach (var block in system.EnumerateArray())
+                {
+                    tokens += TryGetBlockText(block, out text) ? counter.CountTokens(text) : 0;
+                }
+
+                return true;
+            default:
+                return false;
+        }
+
+        tokens = TokensPerMessage + counter.CountTokens("system");
+        if (text.ValueKind != JsonValueKind.String)
+        {
+            return true;
+        }
+
+        if (padContent)
+        {
+            scratch.Clear();
+            scratch.AppendJsonString(text);
+            scratch.Append('\n');
+            tokens += counter.CountTokens(scratch.WrittenSpan);
+        }
+        else
+        {
+            tokens += counter.CountTokens(text);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Counts one Anthropic message as the chat messages it becomes: string content as is; an assistant's blocks as one
+    /// message with its text and a tool call per <c>tool_use</c>; a user's <c>tool_result</c> blocks as one tool message
+    /// each, and its text and image blocks as one user message, written only when there are any.
+    /// </summary>
+    private static long CountAnthropicMessage(
+        TextTokenCounter counter, JsonElement message, PooledCharBuffer scratch, ref ArrayBufferWriter<byte>? arguments)
+    {
+        if (message.ValueKind != JsonValueKind.Object)
+        {
+            return 0;
+        }
+
+        bool hasRole = message.TryGetProperty("role", out var role) && role.ValueKind == JsonValueKind.String;
+        int roleTokens = hasRole ? counter.CountTokens(role) : 0;
+        if (!message.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.Array)
+        {
+            return TokensPerMessage + roleTokens + (content.ValueKind == JsonValueKind.String ? counter.CountTokens(content) : 0);
+        }
+
+        if (hasRole && role.ValueEquals("assistant"))
+        {
+            long assistant = TokensPerMessage + roleTokens;
+            foreach (var block in content.EnumerateArray())
+            {
+                if (IsBlock(block, "text"))
+                {
+                    assistant += TryGetBlockText(block, out var text) ? counter.CountTokens(text) : 0;
+                }
+                else if (IsBlock(block, "tool_use"))
+                {
+                    assistant += CountToolUse(counter, block, scratch, ref arguments) + TokensPerFunctionCall;
+                }
+            }
+
+            return assistant;
+        }
+
+        long tokens = 0;
+        long parts = 0;
+        bool hasParts = false;
+        foreach (var block in content.EnumerateArray())
+        {
+            if (IsBlock(block, "tool_result"))
+            {
+                tokens += TokensPerMessage + counter.CountTokens("tool");
+                if (block.TryGetProperty("tool_use_id", out var id) && id.ValueKind == JsonValueKind.String)
+                {
+                    tokens += counter.CountTokens(id);
+                }
+
+                if (block.TryGetProperty("content", out var result))
+                {
+                    tokens += result.ValueKind == JsonValueKind.String ? counter.CountTokens(result) : CountTextAndImageBlocks(counter, result);
+                }
+            }
+            else if (IsBlock(block, "text") || IsBlock(block, "image"))
+            {
+                hasParts = true;
+                parts += CountTextAndImageBlock(counter, block);
+            }
+        }
+
+        return hasParts ? tokens + TokensPerMessage + roleTokens + parts : tokens;
+    }
+
+    private static long CountTextAndImageBlocks(TextTokenCounter counter, JsonElement blocks)
+    {
+        long tokens = 0;
+        if (blocks.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var block in blocks.EnumerateArray())
+            {
+                tokens += CountTextAndImageBlock(counter, block);
+            }
+        }
+
+        return tokens;
+    }
+
+    private static int CountTextAndImageBlock(TextTokenCounter counter, JsonElement block)
+    {
+        if (TryGetBlockText(block, out var text))
+        {
+            return counter.CountTokens(text);
+        }
+
+        return IsBlock(block, "image") && block.TryGetProperty("source", out var source)
+            ? ImageTokenEstimator.EstimateAnthropicSource(source)
+            : 0;
+    }
+
+    private static int CountToolUse(TextTokenCounter counter, JsonElement toolUse, PooledCharBuffer scratch, ref ArrayBufferWriter<byte>? arguments)
+    {
+        int tokens = toolUse.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String ? counter.CountTokens(name) : 0;
+        scratch.Clear();
+        if (toolUse.TryGetProperty("input", out var input) && input.ValueKind != JsonValueKind.Null)
+        {
+            arguments ??= new ArrayBufferWriter<byte>(256);
+            arguments.ResetWrittenCount();
+            using (var writer = new Utf8JsonWriter(arguments, ToolArgumentsJson))
+            {
+                input.WriteTo(writer);
+            }
+
+            scratch.AppendUtf8(arguments.WrittenSpan);
+        }
+        else
+        {
+            scratch.Append("{}");
+        }
+
+        return tokens + counter.CountTokens(scratch.WrittenSpan);
+    }
+
+    // tool_choice as the OpenAI choice it maps to: "none" costs 1, a named tool its name plus 4, "auto" and "any" nothing.
+    private static int CountAnthropicToolChoice(TextTokenCounter counter, JsonElement request)
+    {
+        if (!request.TryGetProperty("tool_choice", out var choice)
+            || choice.ValueKind != JsonValueKind.Object
+            || !choice.TryGetProperty("type", out var type)
+            || type.ValueKind != JsonValueKind.String)
+        {
+            return 0;
+        }
+
+        if (type.ValueEquals("none"))
+        {
+            return NoneToolChoiceTokens;
+        }
+
+        return type.ValueEquals("tool") && choice.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String
+            ? counter.CountTokens(name) + NamedToolChoiceTokens
+            : 0;
+    }
+
+    private static bool IsBlock(JsonElement block, string type) =>
+        block.ValueKind == JsonValueKind.Object
+        && block.TryGetProperty("type", out var value)
+        && value.ValueKind == JsonValueKind.String
+        && value.ValueEquals(type);
+
+    private static bool TryGetBlockText(JsonElement block, out JsonElement text)
+    {
+        text = default;
+        return IsBlock(block, "text") && block.TryGetProperty("text", out text) && text.ValueKind == JsonValueKind.String;
     }
 
     private static PromptTokenCount CountInput(TextTokenCounter counter, JsonElement request, string property)

@@ -60,7 +60,7 @@ internal static class ToolDefinitionFormatter
                 output.Append("namespace functions {\n\n");
             }
 
-            FormatFunction(function, output);
+            FormatFunction(function, "parameters", output);
         }
 
         if (count > 0)
@@ -71,7 +71,47 @@ internal static class ToolDefinitionFormatter
         return count;
     }
 
-    private static void FormatFunction(JsonElement function, PooledCharBuffer output)
+    /// <summary>
+    /// Appends the namespace for the client tools of an Anthropic Messages <c>tools</c> array
+    /// (<c>{"name","description","input_schema"}</c>), rendered exactly as the function tools they translate to for an
+    /// OpenAI-compatible deployment. Server tools (a <c>type</c> other than <c>custom</c>) have no such form and are skipped.
+    /// </summary>
+    /// <returns>How many tools were rendered; when 0 nothing was appended.</returns>
+    public static int FormatAnthropic(JsonElement tools, PooledCharBuffer output)
+    {
+        if (tools.ValueKind != JsonValueKind.Array)
+        {
+            return 0;
+        }
+
+        int count = 0;
+        foreach (var tool in tools.EnumerateArray())
+        {
+            if (tool.ValueKind != JsonValueKind.Object
+                || (tool.TryGetProperty("type", out var type)
+                    && type.ValueKind != JsonValueKind.Null
+                    && !(type.ValueKind == JsonValueKind.String && type.ValueEquals("custom"))))
+            {
+                continue;
+            }
+
+            if (count++ == 0)
+            {
+                output.Append("namespace functions {\n\n");
+            }
+
+            FormatFunction(tool, "input_schema", output);
+        }
+
+        if (count > 0)
+        {
+            output.Append("} // namespace functions");
+        }
+
+        return count;
+    }
+
+    private static void FormatFunction(JsonElement function, string parametersProperty, PooledCharBuffer output)
     {
         if (function.TryGetProperty("description", out var description)
             && description.ValueKind == JsonValueKind.String
@@ -88,7 +128,7 @@ internal static class ToolDefinitionFormatter
             output.AppendJsonString(name);
         }
 
-        if (function.TryGetProperty("parameters", out var parameters) && HasProperties(parameters))
+        if (function.TryGetProperty(parametersProperty, out var parameters) && HasProperties(parameters))
         {
             output.Append(" = (_: {\n");
             FormatProperties(parameters, 0, output);

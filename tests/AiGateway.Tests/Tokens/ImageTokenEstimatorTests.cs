@@ -68,6 +68,33 @@ public class ImageTokenEstimatorTests
         Assert.False(ImageTokenEstimator.TryEstimate(document.RootElement, out _));
     }
 
+    [Theory]
+    [InlineData("png", 2048, 4096, 1105)]
+    [InlineData("gif", 300, 200, 255)]
+    [InlineData("jpeg", 1024, 1024, 765)]
+    [InlineData("webp", 1024, 1024, 765)]
+    public void EstimateAnthropicSource_Base64_ReadsSizeLikeTheDataUrlItBecomes(string format, int width, int height, int expected)
+    {
+        string data = Convert.ToBase64String(Header(format, width, height));
+        using var document = JsonDocument.Parse($$"""{"type":"base64","media_type":"image/{{format}}","data":"{{data.Replace("/", "\\/", StringComparison.Ordinal)}}"}""");
+
+        Assert.Equal(expected, ImageTokenEstimator.EstimateAnthropicSource(document.RootElement));
+    }
+
+    [Theory]
+    [InlineData("""{"type":"url","url":"https://example.com/a.png"}""")]
+    [InlineData("""{"type":"file","file_id":"file_01"}""")]
+    [InlineData("""{"type":"base64","media_type":"application/pdf","data":"iVBORw0KGgo="}""")]
+    [InlineData("""{"type":"base64","media_type":"image/png","data":"!!!notbase64"}""")]
+    [InlineData("""{"type":"base64","media_type":"image/png"}""")]
+    [InlineData("42")]
+    public void EstimateAnthropicSource_UnknownSize_UsesFixedEstimate(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+
+        Assert.Equal(ImageTokenEstimator.UnknownSizeTokens, ImageTokenEstimator.EstimateAnthropicSource(document.RootElement));
+    }
+
     private static byte[] Header(string format, int width, int height)
     {
         switch (format)

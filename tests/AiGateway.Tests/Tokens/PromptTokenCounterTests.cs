@@ -260,6 +260,204 @@ public class PromptTokenCounterTests
         Assert.Equal(3 + 3 + 1 + (1024 * 1024 / 8), count.Tokens);
     }
 
+    [Theory]
+    [InlineData("cl100k_base", 105)]
+    [InlineData("o200k_base", 101)]
+    public void Count_CookbookToolsExampleAsAnthropicMessages_MatchesApiPromptTokens(string encoding, int expected)
+    {
+        // CookbookTools in Anthropic's shape: the system message moves to 'system', the function to an input_schema tool.
+        const string Body = """
+            {"model":"gpt-4o","max_tokens":100,
+            "system":"You are a helpful assistant that can answer to questions about the weather.",
+            "messages":[{"role":"user","content":"What's the weather like in San Francisco?"}],
+            "tools":[{"name":"get_current_weather","description":"Get the current weather in a given location",
+              "input_schema":{"type":"object","properties":{
+                "location":{"type":"string","description":"The city and state, e.g. San Francisco, CA"},
+                "unit":{"type":"string","description":"The unit of temperature to return","enum":["celsius","fahrenheit"]}},
+              "required":["location"]}}]}
+            """;
+
+        Assert.Equal(new PromptTokenCount(expected), Messages(encoding, Body));
+    }
+
+    [Theory]
+    [InlineData("""[{"name":"foo","input_schema":{"type":"object","properties":{}}}]""", 31)]
+    [InlineData("""[{"name":"foo","description":"Do a foo","input_schema":{"type":"object","properties":{}}}]""", 36)]
+    [InlineData("""[{"name":"bing_bong","description":"Do a bing bong","input_schema":{"type":"object","properties":{"foo":{"type":"string"}}}}]""", 49)]
+    public void Count_MessagesTools_GrowLikeThePublishedFunctionExamples(string tools, int expected)
+    {
+        var without = Messages("cl100k_base", """{"messages":[{"role":"user","content":"hello"}]}""");
+
+        var with = Messages("cl100k_base", $$"""{"messages":[{"role":"user","content":"hello"}],"tools":{{tools}}}""");
+
+        // The hmarr/openai-chat-tokens cases (API-checked, cl100k): "hello" alone is 8 tokens.
+        Assert.Equal(8, without.Tokens);
+        Assert.Equal(new PromptTokenCount(expected), with);
+    }
+
+    [Fact]
+    public void Count_MessagesSystemString_GrowsByOneSystemMessage()
+    {
+        const string System = "You are a terse assistant. Answer in French.";
+        var without = Messages("o200k_base", """{"messages":[{"role":"user","content":"Capital of Italy?"}]}""");
+
+        var with = Messages("o200k_base", $$"""{"system":"{{System}}","messages":[{"role":"user","content":"Capital of Italy?"}]}""");
+
+        var o200k = SharedTokenizers.O200k;
+        Assert.Equal(without.Tokens + 3 + o200k.CountTokens("system") + o200k.CountTokens(System), with.Tokens);
+        Assert.True(with.IsValid);
+    }
+
+    [Fact]
+    public void Count_MessagesSystemTextBlocks_GrowByOneSystemMessageWithEveryBlock()
+    {
+        var without = Messages("o200k_base", """{"messages":[{"role":"user","content":"Hi"}]}""");
+
+        var with = Messages("o200k_base", """{"system":[{"type":"text","text":"You are terse.","cache_control":{"type":"ephemeral"}},{"type":"text","text":"Answer in French."}],"messages":[{"role":"user","content":"Hi"}]}""");
+
+        var o200k = SharedTokenizers.O200k;
+        Assert.Equal(without.Tokens + 3 + o200k.CountTokens("system") + o200k.CountTokens("You are terse.") + o200k.CountTokens("Answer in French."), with.Tokens);
+    }
+
+    [Theory]
+    [InlineData("\"\"")]
+    [InlineData("[]")]
+    [InlineData("null")]
+    public void Count_MessagesEmptySystem_AddsNothing(string system)
+    {
+        var without = Messages("o200k_base", """{"messages":[{"role":"user","content":"Hi"}]}""");
+
+        var with = Messages("o200k_base", $$"""{"system":{{system}},"messages":[{"role":"user","content":"Hi"}]}""");
+
+        Assert.Equal(without, with);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"none"}""", 1)]
+    [InlineData("""{"type":"auto"}""", 0)]
+    [InlineData("""{"type":"any","disable_parallel_tool_use":true}""", 0)]
+    [InlineData("""{"type":"tool","name":"do_stuff"}""", 6)]
+    public void Count_MessagesToolChoice_AddsTheMappedChoiceTokens(string toolChoice, int extra)
+    {
+        const string Tools = """[{"name":"do_stuff","input_schema":{"type":"object","properties":{}}}]""";
+        var without = Messages("cl100k_base", $$"""{"messages":[{"role":"user","content":"hi"}],"tools":{{Tools}}}""");
+
+        var with = Messages("cl100k_base", $$"""{"messages":[{"role":"user","content":"hi"}],"tools":{{Tools}},"tool_choice":{{toolChoice}}}""");
+
+        Assert.Equal(without.Tokens + extra, with.Tokens);
+    }
+
+    [Fact]
+    public void Count_MessagesToolUseAndToolResult_CountAsToolCallsAndToolMessages()
+    {
+        const string Body = """
+            {"messages":[
+              {"role":"user","content":"weather?"},
+              {"role":"assistant","content":[{"type":"thinking","thinking":"Hmm.","signature":"x"},{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{ "city" : "Paris" }}]},
+              {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"sunny"},{"type":"text","text":"thanks"}]}
+            ]}
+            """;
+        var o200k = SharedTokenizers.O200k;
+        int expected = 3
+            + 3 + Tokens("user") + Tokens("weather?")
+            + 3 + Tokens("assistant") + Tokens("get_weather") + Tokens("{\"city\":\"Paris\"}") + 3
+            + 3 + Tokens("tool") + Tokens("toolu_1") + Tokens("sunny")
+            + 3 + Tokens("user") + Tokens("thanks");
+
+        Assert.Equal(new PromptTokenCount(expected), Messages("o200k_base", Body));
+
+        int Tokens(string text) => o200k.CountTokens(text);
+    }
+
+    [Fact]
+    public void Count_MessagesAnthropicOnlyShapes_CountWhatTheyCanAndNeverFail()
+    {
+        const string Body = """
+            {"system":"Be brief.",
+             "tools":[{"type":"web_search_20250305","name":"web_search","max_uses":3}],
+             "messages":[{"role":"user","content":[
+               {"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"JVBERi0x"}},
+               {"type":"tool_result","tool_use_id":"toolu_1","content":[{"type":"image","source":{"type":"url","url":"https://example.com/a.png"}}]},
+               {"type":"text","text":"Summarize."}]}]}
+            """;
+        var o200k = SharedTokenizers.O200k;
+        int expected = 3
+            + 3 + o200k.CountTokens("system") + o200k.CountTokens("Be brief.")
+            + 3 + o200k.CountTokens("tool") + o200k.CountTokens("toolu_1") + ImageTokenEstimator.UnknownSizeTokens
+            + 3 + o200k.CountTokens("user") + o200k.CountTokens("Summarize.");
+
+        Assert.Equal(new PromptTokenCount(expected), Messages("o200k_base", Body));
+    }
+
+    [Theory]
+    [InlineData("""{"system":5,"messages":"hello","tools":{"a":1},"tool_choice":"auto"}""")]
+    [InlineData("""{"system":[1,{"type":"text"}],"messages":[1,{"role":7,"content":{"x":1}},{"role":"assistant","content":[{"type":"tool_use","input":[1]}]}]}""")]
+    [InlineData("""{"tools":[{"type":7,"name":"x"},{"name":5,"input_schema":3}],"tool_choice":{"type":"tool","name":1},"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"%%%"}}]}]}""")]
+    public void Count_MessagesUnexpectedShapes_NeverThrowNorReportAnError(string body) =>
+        Assert.True(Messages("o200k_base", body).IsValid);
+
+    public static TheoryData<string> TranslatableMessagesBodies()
+    {
+        string png = Convert.ToBase64String(PngHeader(2048, 4096));
+        const string Weather = """{"name":"get_weather","description":"Get the weather.","input_schema":{"type":"object","properties":{"city":{"type":"string","description":"City"},"unit":{"type":"string","enum":["c","f"]},"days":{"type":"array","items":{"type":"integer"}},"where":{"type":"object","properties":{"lat":{"type":"number"}},"required":["lat"]}},"required":["city"]}}""";
+        const string Bare = """{"name":"ping","input_schema":{"type":"object"}}""";
+        const string User = """{"role":"user","content":"Hi there"}""";
+        return new TheoryData<string>
+        {
+            $$$"""{"max_tokens":5,"system":"Be brief.","messages":[{{{User}}}],"tools":[{{{Weather}}}],"tool_choice":{"type":"tool","name":"get_weather"}}""",
+            $$$"""{"max_tokens":5,"system":[{"type":"text","text":"One block."}],"messages":[{{{User}}}],"tools":[{{{Weather}}},{{{Bare}}}]}""",
+            $$$"""{"max_tokens":5,"system":[{"type":"text","text":"First."},{"type":"text","text":"Second."}],"messages":[{{{User}}}],"tools":[{{{Bare}}}],"tool_choice":{"type":"none"}}""",
+            $$$"""{"max_tokens":5,"messages":[{{{User}}}],"tools":[{{{Bare}}}],"tool_choice":{"type":"any"}}""",
+            $$$"""{"max_tokens":5,"system":"","messages":[{{{User}}}],"tools":[],"tool_choice":{"type":"none"}}""",
+            $$$"""{"max_tokens":5,"system":[],"messages":[{{{User}}},{"role":"assistant","content":[]},{"role":"user","content":[]}]}""",
+            $$$"""{"max_tokens":5,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"{{{png}}}"}},{"type":"image","source":{"type":"url","url":"https://example.com/cat.jpg"}},{"type":"text","text":"What are these?"}]}]}""",
+            """{"max_tokens":5,"messages":[{"role":"user","content":"Weather in Zürich?"},{"role":"assistant","content":[{"type":"text","text":"Checking."},{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Zürich","note":"say \"hi\" </script> \u00e9 \/","n":1.50,"list":[true,null]}},{"type":"tool_use","id":"toolu_2","name":"ping"}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"Sunny, 21 °C"},{"type":"tool_result","tool_use_id":"toolu_2","content":[{"type":"text","text":"pong"},{"type":"text","text":"again"}]},{"type":"tool_result","tool_use_id":"toolu_3"},{"type":"text","text":"And tomorrow?\n\"quoted\""}]}]}""",
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(TranslatableMessagesBodies))]
+    public void Count_MessagesBody_EqualsTheCountOfItsChatTranslation(string body)
+    {
+        var chat = new System.Buffers.ArrayBufferWriter<byte>();
+        Assert.True(AiGateway.Providers.Anthropic.ChatRequestTranslator.TryTranslate(Encoding.UTF8.GetBytes(body), "gpt-4o", chat, out _, out var error), error?.Message);
+
+        foreach (var encoding in TokenEncodings.Supported)
+        {
+            Assert.Equal(Chat(encoding, Encoding.UTF8.GetString(chat.WrittenSpan)), Messages(encoding, body));
+        }
+    }
+
+    public static TheoryData<string> InboundGoldenRequests()
+    {
+        var data = new TheoryData<string>();
+        foreach (var directory in Directory.GetDirectories(Path.Combine(AppContext.BaseDirectory, "Fixtures", "anthropic", "inbound")).Order(StringComparer.Ordinal))
+        {
+            if (File.Exists(Path.Combine(directory, "request.json")) && File.Exists(Path.Combine(directory, "upstream-request.json")))
+            {
+                data.Add(Path.GetFileName(directory));
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(InboundGoldenRequests))]
+    public void Count_InboundGoldenRequest_EqualsTheCountOfItsGoldenChatRequest(string name)
+    {
+        var directory = Path.Combine(AppContext.BaseDirectory, "Fixtures", "anthropic", "inbound", name);
+        var request = File.ReadAllText(Path.Combine(directory, "request.json"));
+        var upstream = File.ReadAllText(Path.Combine(directory, "upstream-request.json"));
+
+        foreach (var encoding in TokenEncodings.Supported)
+        {
+            var count = Messages(encoding, request);
+            Assert.Equal(Chat(encoding, upstream), count);
+            Assert.True(count.Tokens > 3);
+        }
+    }
+
     internal static byte[] PngHeader(int width, int height)
     {
         var png = new byte[33];
@@ -271,6 +469,9 @@ public class PromptTokenCounterTests
 
     private static PromptTokenCount Chat(string encoding, string body) =>
         PromptTokenCounter.Count(SharedTokenizers.Get(encoding), PromptKind.ChatCompletions, Parse(body));
+
+    private static PromptTokenCount Messages(string encoding, string body) =>
+        PromptTokenCounter.Count(SharedTokenizers.Get(encoding), PromptKind.Messages, Parse(body));
 
     // The documents stay alive for the test process; tests are short.
     private static JsonElement Parse(string json) => JsonDocument.Parse(json).RootElement;

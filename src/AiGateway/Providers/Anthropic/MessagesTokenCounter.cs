@@ -9,8 +9,10 @@ namespace AiGateway.Providers.Anthropic;
 /// <summary>
 /// Answers <c>POST /v1/messages/count_tokens</c> for deployments that are not Anthropic (which count
 /// upstream, exactly, with Claude's own tokenizer): the request is translated to the chat completion
-/// the deployment would receive and its prompt counted with the deployment model's tiktoken encoding,
-/// so the answer is what that deployment will bill as <c>input_tokens</c>.
+/// the deployment would receive and its prompt counted with the model's tiktoken encoding, so the
+/// answer is what that deployment will bill as <c>input_tokens</c>, and the same number the gateway
+/// estimates for <c>/v1/messages</c> (<see cref="PromptKind.Messages"/>) when it checks the context
+/// window and reserves tokens.
 /// </summary>
 internal sealed class MessagesTokenCounter(TokenizerRegistry tokenizers)
 {
@@ -29,7 +31,8 @@ internal sealed class MessagesTokenCounter(TokenizerRegistry tokenizers)
         int tokens;
         using (var document = JsonDocument.Parse(chat.WrittenMemory))
         {
-            tokens = PromptTokenCounter.Count(tokenizers.GetCounterForModel(deployment.UpstreamModel), PromptKind.ChatCompletions, document.RootElement).Tokens;
+            // The catalog model's encoding, as admission uses: its explicit 'encoding' when set, else its first deployment's.
+            tokens = PromptTokenCounter.Count(tokenizers.GetCounter(request.Model.Encoding), PromptKind.ChatCompletions, document.RootElement).Tokens;
         }
 
         var answer = new ArrayBufferWriter<byte>(32);
