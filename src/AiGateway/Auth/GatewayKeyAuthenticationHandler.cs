@@ -1,8 +1,9 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
+using System.Text;
 using AiGateway.Configuration;
+using AiGateway.Pipeline;
 using AiGateway.Protocol;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
@@ -71,7 +72,7 @@ internal sealed class GatewayKeyAuthenticationHandler(
 
     private AuthenticateResult Success(GatewayCaller caller)
     {
-        Context.Features.Set(caller);
+        Context.SetCaller(caller);
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, caller.Name)], SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }

@@ -27,7 +27,7 @@ internal sealed class ResponseCacheMiddleware(
 
     public Task InvokeAsync(HttpContext context)
     {
-        var request = context.Features.Get<AiRequest>()!;
+        var request = context.GetAiRequest()!;
         // Not async here: a model without a cache passes through without a state machine of its own.
         return request.Model.Cache is { } policy && request.Operation is AiOperation.ChatCompletions or AiOperation.Completions or AiOperation.Embeddings
             ? CachedAsync(context, request, policy)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using AiGateway.Auth;
 using AiGateway.Configuration;
+using AiGateway.Pipeline;
 using AiGateway.Protocol;
 
 namespace AiGateway.Hosting;
@@ -29,7 +30,7 @@ internal static class ModelsEndpoints
 
     private static Task ListAsync(HttpContext context, GatewayConfigStore store)
     {
-        var caller = context.Features.Get<GatewayCaller>()!;
+        var caller = context.GetCaller()!;
         if (ApiSurfaces.Of(context) == ApiSurface.Anthropic)
         {
             return ListAnthropicAsync(context, store, caller);
@@ -54,7 +55,7 @@ internal static class ModelsEndpoints
 
     private static Task GetAsync(HttpContext context, string id, GatewayConfigStore store)
     {
-        var caller = context.Features.Get<GatewayCaller>()!;
+        var caller = context.GetCaller()!;
         if (!store.Current.Models.TryGetValue(id, out var model) || !caller.Models.Allows(model.Name))
         {
             // Written in Anthropic's shape (not_found_error) on the Anthropic surface.

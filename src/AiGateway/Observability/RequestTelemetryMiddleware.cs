@@ -31,7 +31,7 @@ internal sealed class RequestTelemetryMiddleware(RequestDelegate next, GatewayMe
 
         var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? Unmatched;
         var telemetry = new RequestTelemetry(time, metrics, time.GetTimestamp());
-        context.Features.Set(telemetry);
+        context.SetTelemetry(telemetry);
         metrics.RequestStarted(route);
         string? exceptionType = null;
         try
@@ -65,7 +65,7 @@ internal sealed class RequestTelemetryMiddleware(RequestDelegate next, GatewayMe
         // The error handler outside this middleware turns an exception into a 500 unless the answer had started.
         var status = exceptionType is not null && !response.HasStarted ? 500 : response.StatusCode;
         var cache = CacheResults.FromHeader(response.Headers[CacheResults.Header]);
-        var request = context.Features.Get<AiRequest>();
+        var request = context.GetAiRequest();
         var errorType = exceptionType
             ?? (status >= 400 ? GenAiAttributes.Status(status)
             : context.RequestAborted.IsCancellationRequested ? "client_aborted" : null);
@@ -92,7 +92,7 @@ internal sealed class RequestTelemetryMiddleware(RequestDelegate next, GatewayMe
                 status,
                 Math.Round(duration.TotalMilliseconds, 3),
                 context.TraceIdentifier,
-                context.Features.Get<GatewayCaller>()?.Name,
+                context.GetCaller()?.Name,
                 request?.Model.Name,
                 request?.Deployment?.Name,
                 usage?.PromptTokens,
@@ -107,7 +107,7 @@ internal sealed class RequestTelemetryMiddleware(RequestDelegate next, GatewayMe
     private static void Enrich(Activity activity, HttpContext context, AiRequest? request, string? errorType)
     {
         activity.SetTag(GenAiAttributes.RequestId, context.TraceIdentifier);
-        if (context.Features.Get<GatewayCaller>() is { } caller)
+        if (context.GetCaller() is { } caller)
         {
             activity.SetTag(GenAiAttributes.KeyName, caller.Name);
             if (caller.Team is not null) activity.SetTag(GenAiAttributes.Team, caller.Team);

@@ -20,7 +20,7 @@ internal sealed class UpstreamAttemptMiddleware(RequestDelegate next, GatewayMet
 
     public async Task InvokeAsync(HttpContext context)
     {
-        var request = context.Features.Get<AiRequest>();
+        var request = context.GetAiRequest();
         var deployment = request?.Deployment;
         if (request?.Telemetry is not { } telemetry || deployment is null || deployment.Cluster.Adapter.IsProxied == inProcess)
         {

@@ -42,7 +42,7 @@ internal sealed partial class ModelResolutionMiddleware(
     private async ValueTask<AiRequest?> ResolveAsync(HttpContext context)
     {
         var config = configStore.Current;
-        var caller = context.Features.Get<GatewayCaller>();
+        var caller = context.GetCaller();
         if (caller is null)
         {
             await OpenAiError.WriteAsync(context, 401, "You didn't provide an API key.", OpenAiError.InvalidRequest, null, "invalid_api_key");
@@ -100,9 +100,9 @@ internal sealed partial class ModelResolutionMiddleware(
             IsFallback = served != model,
             RequestId = context.TraceIdentifier,
             ClientAborted = context.RequestAborted,
-            Telemetry = context.Features.Get<Observability.RequestTelemetry>(),
+            Telemetry = context.GetTelemetry(),
         };
-        context.Features.Set(aiRequest);
+        context.SetAiRequest(aiRequest);
         return aiRequest;
     }
 

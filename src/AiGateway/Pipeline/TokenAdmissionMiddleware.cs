@@ -30,7 +30,7 @@ internal sealed partial class TokenAdmissionMiddleware(
 
     public async Task InvokeAsync(HttpContext context)
     {
-        var request = context.Features.Get<AiRequest>()!;
+        var request = context.GetAiRequest()!;
         if (request.Operation == AiOperation.CountTokens)
         {
             // Counting tokens generates none and is not a model call.

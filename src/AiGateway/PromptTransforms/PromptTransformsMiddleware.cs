@@ -19,7 +19,7 @@ internal sealed partial class PromptTransformsMiddleware(RequestDelegate next, I
 
     public Task InvokeAsync(HttpContext context)
     {
-        var request = context.Features.Get<AiRequest>()!;
+        var request = context.GetAiRequest()!;
         var global = request.Config.PromptTransforms;
         var model = request.Model.PromptTransforms;
         var team = request.Caller.TeamPromptTransforms;

@@ -35,7 +35,7 @@ internal sealed partial class FailoverMiddleware(
     private readonly Observability.ResilienceMetrics _resilienceMetrics = resilienceMetrics;
 
     private readonly RequestDelegate _mockAttempt = new Observability.UpstreamAttemptMiddleware(
-        context => mock.RespondAsync(context, context.Features.Get<AiRequest>()!), metrics, resilienceMetrics, time, inProcess: true).InvokeAsync;
+        context => mock.RespondAsync(context, context.GetAiRequest()!), metrics, resilienceMetrics, time, inProcess: true).InvokeAsync;
 
     private readonly RequestDelegate _next = next;
     private readonly IProxyStateLookup _proxyState = proxyState;
@@ -62,7 +62,7 @@ internal sealed partial class FailoverMiddleware(
 
     public async Task InvokeAsync(HttpContext context)
     {
-        var request = context.Features.Get<AiRequest>()!;
+        var request = context.GetAiRequest()!;
         var state = new FailoverState(this, context, request, _time.GetTimestamp());
         context.Response.OnStarting(static s => ((FailoverState)s).WriteHeaders(), state);
 

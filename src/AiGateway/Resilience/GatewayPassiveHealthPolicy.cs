@@ -25,7 +25,7 @@ internal sealed class GatewayPassiveHealthPolicy(IDestinationHealthUpdater updat
     public void RequestProxied(HttpContext context, ClusterState cluster, DestinationState destination)
     {
         var failed = context.GetForwarderErrorFeature() is not null
-            || context.Features.Get<AiRequest>()?.Failure is not null
+            || context.GetAiRequest()?.Failure is not null
             || context.Response.StatusCode is 429 or >= 500;
         var count = _failures.GetValue(destination, static _ => new StrongBox<int>());
         if (!failed)

@@ -322,24 +322,17 @@ internal sealed class TextTokenCounter
     /// Token counts of recently seen JSON strings, keyed by a 64-bit hash of their raw UTF-8 (seeded per
     /// process, so collisions cannot be engineered) and their length. Direct-mapped: a slot holds the latest
     /// string that hashed to it, so memory is fixed (<see cref="Slots"/> entries) and lookups take no lock.
-    /// Strings shorter than <see cref="MinBytes"/> are counted directly: the tokenizer is as cheap as the lookup.
+    /// Short strings too: a role such as "user" costs the tokenizer's regex pass, a lookup costs a hash.
     /// </summary>
     internal sealed class CountMemo
     {
         public const int Slots = 8192;
-        public const int MinBytes = 16;
 
         private static readonly long Seed = Random.Shared.NextInt64();
         private readonly Entry?[] _entries = new Entry?[Slots];
 
         public bool TryGet(ReadOnlySpan<byte> raw, out ulong hash, out int tokens)
         {
-            if (raw.Length < MinBytes)
-            {
-                hash = 0;
-                tokens = 0;
-                return false;
-            }
             hash = System.IO.Hashing.XxHash3.HashToUInt64(raw, Seed);
             var entry = Volatile.Read(ref _entries[(int)(hash & (Slots - 1))]);
             if (entry is not null && entry.Hash == hash && entry.Length == raw.Length)
@@ -353,7 +346,6 @@ internal sealed class TextTokenCounter
 
         public void Add(ulong hash, int length, int tokens)
         {
-            if (length < MinBytes) return;
             Volatile.Write(ref _entries[(int)(hash & (Slots - 1))], new Entry(hash, length, tokens));
         }
 

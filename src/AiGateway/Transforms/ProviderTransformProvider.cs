@@ -53,7 +53,7 @@ internal sealed class ProviderTransformProvider : ITransformProvider
         RequestTransform.RemoveHeader(context, HeaderNames.AcceptEncoding);
         context.ProxyRequest.Headers.TryAddWithoutValidation(RequestIdHeader, context.HttpContext.TraceIdentifier);
 
-        var aiRequest = context.HttpContext.Features.Get<AiRequest>()!;
+        var aiRequest = context.HttpContext.GetAiRequest()!;
         aiRequest.Deployment!.Cluster.Adapter.TransformRequest(context, aiRequest);
         return ValueTask.CompletedTask;
     }
@@ -65,7 +65,7 @@ internal sealed class ProviderTransformProvider : ITransformProvider
         {
             return;
         }
-        context.HttpContext.Features.Get<AiRequest>()?.Telemetry?.MarkResponseHeaders();
+        context.HttpContext.GetAiRequest()?.Telemetry?.MarkResponseHeaders();
 
         var headers = context.HttpContext.Response.Headers;
         headers.Remove(HeaderNames.SetCookie);
@@ -82,7 +82,7 @@ internal sealed class ProviderTransformProvider : ITransformProvider
         }
 
         context.SuppressResponseBody = true;
-        var aiRequest = context.HttpContext.Features.Get<AiRequest>()!;
+        var aiRequest = context.HttpContext.GetAiRequest()!;
         var deployment = aiRequest.Deployment!;
         var ct = context.HttpContext.RequestAborted;
         var body = await ReadBoundedAsync(upstream.Content, ct);
@@ -116,7 +116,7 @@ internal sealed class ProviderTransformProvider : ITransformProvider
     {
         context.SuppressResponseBody = true;
         var httpContext = context.HttpContext;
-        var aiRequest = httpContext.Features.Get<AiRequest>()!;
+        var aiRequest = httpContext.GetAiRequest()!;
         var idle = aiRequest.Deployment!.Cluster.Options.ActivityTimeout ?? DefaultActivityTimeout;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(httpContext.RequestAborted);
         using var source = await upstream.Content.ReadAsStreamAsync(httpContext.RequestAborted);

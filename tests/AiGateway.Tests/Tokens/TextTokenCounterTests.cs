@@ -142,7 +142,10 @@ public class TextTokenCounterTests
         Assert.True(memo.TryGet(text, out _, out var tokens));
         Assert.Equal(42, tokens);
         Assert.False(memo.TryGet("\"a string long enough to be remembereD\""u8, out _, out _));
-        Assert.False(memo.TryGet("\"short\""u8, out _, out _));
+        Assert.False(memo.TryGet("\"short\""u8, out var shortHash, out _));
+        memo.Add(shortHash, 7, 1);
+        Assert.True(memo.TryGet("\"short\""u8, out _, out var shortTokens));
+        Assert.Equal(1, shortTokens);
     }
 
     [Fact]
