@@ -58,7 +58,13 @@ internal static class JsonLogFormatter
             writer.WriteString("Exception"u8, exception.ToString());
         }
 
-        if (state is IReadOnlyList<KeyValuePair<string, object?>> values && values.Count > 0)
+        if (state is IJsonLogState json)
+        {
+            writer.WriteStartObject("State"u8);
+            json.WriteTo(writer);
+            writer.WriteEndObject();
+        }
+        else if (state is IReadOnlyList<KeyValuePair<string, object?>> values && values.Count > 0)
         {
             writer.WriteStartObject("State"u8);
             for (var i = 0; i < values.Count; i++)
@@ -104,4 +110,10 @@ internal static class JsonLogFormatter
         LogLevel.Critical => "Critical",
         _ => "None",
     };
+}
+
+/// <summary>Log state that writes its own fields as JSON, so hot log lines are formatted without boxing.</summary>
+internal interface IJsonLogState
+{
+    void WriteTo(Utf8JsonWriter writer);
 }

@@ -85,22 +85,23 @@ internal sealed class RequestTelemetryMiddleware(RequestDelegate next, GatewayMe
         if (_log.IsEnabled(LogLevel.Information))
         {
             var usage = request?.Usage;
-            RequestLog.Completed(
-                _log,
-                context.Request.Method,
-                route,
-                status,
-                Math.Round(duration.TotalMilliseconds, 3),
-                context.TraceIdentifier,
-                context.GetCaller()?.Name,
-                request?.Model.Name,
-                request?.Deployment?.Name,
-                usage?.PromptTokens,
-                usage?.CompletionTokens,
-                cache,
-                telemetry.Attempts,
-                telemetry.FirstEventTimestamp != 0 ? Math.Round(time.GetElapsedTime(telemetry.StartTimestamp, telemetry.FirstEventTimestamp).TotalMilliseconds, 3) : null,
-                errorType);
+            RequestLog.Completed(_log, new RequestLogEntry
+            {
+                Method = context.Request.Method,
+                Route = route,
+                Status = status,
+                DurationMs = Math.Round(duration.TotalMilliseconds, 3),
+                RequestId = context.TraceIdentifier,
+                KeyName = context.GetCaller()?.Name,
+                Model = request?.Model.Name,
+                Deployment = request?.Deployment?.Name,
+                InputTokens = usage?.PromptTokens,
+                OutputTokens = usage?.CompletionTokens,
+                Cache = cache,
+                Attempts = telemetry.Attempts,
+                TimeToFirstTokenMs = telemetry.FirstEventTimestamp != 0 ? Math.Round(time.GetElapsedTime(telemetry.StartTimestamp, telemetry.FirstEventTimestamp).TotalMilliseconds, 3) : null,
+                ErrorType = errorType,
+            });
         }
     }
 
