@@ -103,6 +103,22 @@ public sealed class ErrorTests : IAsyncLifetime
         var error = await AssertErrorAsync(response, 401, null, "invalid_api_key");
         Assert.StartsWith(message, error.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.DoesNotContain("sk-wrong", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal("Bearer", Assert.Single(response.Headers.WwwAuthenticate).Scheme);
+    }
+
+    [Theory]
+    [InlineData("v1/chat/completions")]
+    [InlineData("v1/embeddings")]
+    [InlineData("v1/models")]
+    public async Task AnyRoute_BadKeyEvenWithInvalidBody_Returns401Before400(string path)
+    {
+        using var client = _gateway.CreateClient("sk-wrong");
+
+        // The key is checked before the body is looked at: a caller without a key learns nothing about the API.
+        using var response = path == "v1/models" ? await client.GetAsync(path) : await client.PostAsync(path, ProxyTests.Json("{not json"));
+
+        await AssertErrorAsync(response, 401, null, "invalid_api_key");
+        Assert.Equal("Bearer", Assert.Single(response.Headers.WwwAuthenticate).Scheme);
     }
 
     [Fact]

@@ -12,17 +12,14 @@ using Microsoft.Net.Http.Headers;
 namespace AiGateway.Auth;
 
 /// <summary>
-/// Authenticates gateway keys sent as <c>Authorization: Bearer KEY</c> or <c>api-key: KEY</c> (and, on
-/// the Anthropic surface, <c>x-api-key: KEY</c> as Anthropic SDKs send it: <c>/v1/messages*</c>, and
-/// <c>/v1/models*</c> with <c>anthropic-version</c>) by looking up their SHA-256 in the current config.
-/// Keys are never stored or compared in clear.
+/// The ASP.NET Core scheme for gateway keys, used by the gateway's own endpoints (<c>/v1/models</c>); the
+/// lookup itself is <see cref="GatewayKeyAuthenticator"/>'s.
 /// </summary>
 internal sealed class GatewayKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    GatewayConfigStore configStore,
-    DevelopmentKey developmentKey)
+    GatewayKeyAuthenticator authenticator)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "GatewayKey";
@@ -31,51 +28,21 @@ internal sealed class GatewayKeyAuthenticationHandler(
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var config = configStore.Current;
-        var anthropic = ApiSurfaces.Of(Request) == ApiSurface.Anthropic;
-        var presented = ReadCredential(Request.Headers, acceptXApiKey: anthropic);
-        if (presented is null)
+        if (authenticator.Authenticate(Context, out var failure) is { } caller)
         {
-            if (config.AllowAnonymous)
-            {
-                return Task.FromResult(Success(GatewayCaller.Anonymous));
-            }
-            Context.Items[FailureItem] = anthropic
-                ? "You didn't provide an API key. Send it as 'x-api-key: YOUR_KEY' or 'Authorization: Bearer YOUR_KEY'."
-                : "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY' or 'api-key: YOUR_KEY'.";
-            return Task.FromResult(AuthenticateResult.NoResult());
+            Context.SetCaller(caller);
+            var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, caller.Name)], SchemeName);
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
         }
-
-        var hash = Sha256Hex(presented);
-        if (config.KeysBySha256.TryGetValue(hash, out var key))
-        {
-            return Task.FromResult(Success(key.Caller));
-        }
-        if (config.KeysBySha256.Count == 0 && developmentKey.Matches(hash))
-        {
-            return Task.FromResult(Success(new GatewayCaller(DevelopmentKey.Name, null, ModelMatcher.All)));
-        }
-
-        Context.Items[FailureItem] = "Incorrect API key provided.";
-        return Task.FromResult(AuthenticateResult.Fail("invalid key"));
+        Context.Items[FailureItem] = failure;
+        return Task.FromResult(failure == GatewayKeyAuthenticator.IncorrectKey ? AuthenticateResult.Fail("invalid key") : AuthenticateResult.NoResult());
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
-    {
-        var message = Context.Items[FailureItem] as string ?? "Incorrect API key provided.";
-        Response.Headers.WWWAuthenticate = "Bearer";
-        return OpenAiError.WriteAsync(Context, StatusCodes.Status401Unauthorized, message, OpenAiError.InvalidRequest, null, "invalid_api_key");
-    }
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        GatewayKeyAuthenticator.ChallengeAsync(Context, Context.Items[FailureItem] as string ?? GatewayKeyAuthenticator.IncorrectKey);
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         OpenAiError.WriteAsync(Context, StatusCodes.Status403Forbidden, "You are not allowed to perform this request.", OpenAiError.Permission);
-
-    private AuthenticateResult Success(GatewayCaller caller)
-    {
-        Context.SetCaller(caller);
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, caller.Name)], SchemeName);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
-    }
 
     internal static string? ReadCredential(IHeaderDictionary headers, bool acceptXApiKey = false)
     {

@@ -91,7 +91,8 @@ internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider
         RouteId = id,
         Match = new RouteMatch { Path = path, Methods = ["POST"] },
         ClusterId = UnresolvedClusterId,
-        AuthorizationPolicy = "default",
+        // The key is checked by the route's first proxy step (ModelResolutionMiddleware), not by a policy.
+        AuthorizationPolicy = "anonymous",
         Metadata = new Dictionary<string, string> { [OperationMetadata] = operation },
     };
 

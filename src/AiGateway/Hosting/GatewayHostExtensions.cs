@@ -83,13 +83,14 @@ internal static class GatewayHostExtensions
             return new DevelopmentKey(value);
         });
 
-        services.AddAuthentication(GatewayKeyAuthenticationHandler.SchemeName)
+        services.AddSingleton<GatewayKeyAuthenticator>();
+        // No default authenticate scheme: the proxy routes authenticate in their first step
+        // (ModelResolutionMiddleware), and the other endpoints name their scheme in their policy.
+        services.AddAuthentication(auth => auth.DefaultChallengeScheme = GatewayKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, GatewayKeyAuthenticationHandler>(GatewayKeyAuthenticationHandler.SchemeName, null)
             .AddScheme<AuthenticationSchemeOptions, AdminAuthenticationHandler>(AdminAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
-            // No scheme in the default policy: the default scheme (gateway keys) has authenticated the request
-            // once already; naming it here would authenticate again and rebuild the principal on every request.
-            .SetDefaultPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .SetDefaultPolicy(new AuthorizationPolicyBuilder(GatewayKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build())
             .AddPolicy(AdminEndpoints.Policy, policy => policy.AddAuthenticationSchemes(AdminAuthenticationHandler.SchemeName).RequireRole("admin"));
 
         services.AddSingleton<GatewayProxyConfigProvider>();
@@ -129,7 +130,7 @@ internal static class GatewayHostExtensions
         app.MapAdmin();                                     // /admin/v1/*, admin key only
         app.MapReverseProxy(proxy =>
         {
-            proxy.UseMiddleware<ModelResolutionMiddleware>(); // parse body once → model → authorize → first deployment
+            proxy.UseMiddleware<ModelResolutionMiddleware>(); // gateway key → parse body once → model → authorize → first deployment
             proxy.UseMiddleware<PromptTransforms.PromptTransformsMiddleware>(); // template, system prompt, parameters, guardrails, redaction; before counting so limits see what the upstream sees
             proxy.UseMiddleware<TokenAdmissionMiddleware>();  // count prompt, context window, reserve RPM/TPM; settle after
             proxy.UseMiddleware<ResponseCacheMiddleware>();   // hit → write or replay SSE, stop; miss → tee the answer into the cache

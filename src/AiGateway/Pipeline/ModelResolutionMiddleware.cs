@@ -18,6 +18,7 @@ internal sealed partial class ModelResolutionMiddleware(
     GatewayConfigStore configStore,
     Resilience.DeploymentBalancer balancer,
     MessagesTokenCounter tokenCounter,
+    GatewayKeyAuthenticator authenticator,
     ILogger<ModelResolutionMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
@@ -42,10 +43,9 @@ internal sealed partial class ModelResolutionMiddleware(
     private async ValueTask<AiRequest?> ResolveAsync(HttpContext context)
     {
         var config = configStore.Current;
-        var caller = context.GetCaller();
+        var caller = await authenticator.AuthenticateOrChallengeAsync(context);
         if (caller is null)
         {
-            await OpenAiError.WriteAsync(context, 401, "You didn't provide an API key.", OpenAiError.InvalidRequest, null, "invalid_api_key");
             return null;
         }
 
