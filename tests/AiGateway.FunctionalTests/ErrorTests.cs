@@ -64,6 +64,7 @@ public sealed class ErrorTests : IAsyncLifetime
         { """{"model":"echo","messages":"hi"}""", "application/json", 400, "messages", null },
         { new string('[', 5000), "application/json", 413, null, "request_too_large" },
         { "{\"model\":\"echo\",\"x\":" + new string('[', 200) + new string(']', 200) + "}", "application/json", 400, null, "invalid_json" },
+        { """{"model":"echo","messages":[{"role":"user","content":"hi"}],"x":""" + new string('[', 100) + new string(']', 100) + "}", "application/json", 400, null, "invalid_json" },
     };
 
     [Theory]

@@ -31,7 +31,13 @@ internal static class RequestScanner
     private static ReadOnlySpan<byte> MaxCompletionTokensProperty => "max_completion_tokens"u8;
     private static ReadOnlySpan<byte> ExtensionProperty => "aigateway"u8;
 
-    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 128 };
+    /// <summary>
+    /// System.Text.Json's default depth, which every later parse of the body (token counting, prompt
+    /// transforms, translation, the mock) uses: a deeper body admitted here would fail there as a 500.
+    /// </summary>
+    public const int MaxDepth = 64;
+
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = MaxDepth };
 
     public static bool TryScan(ReadOnlySpan<byte> body, out ScannedRequest request, out ScanError error)
     {
@@ -41,10 +47,10 @@ internal static class RequestScanner
         int modelStart = 0, modelLength = 0;
         bool stream = false, includeUsage = false, hasStreamOptions = false, hasExtension = false;
         int? maxTokens = null;
+        var reader = new Utf8JsonReader(body, ReaderOptions);
 
         try
         {
-            var reader = new Utf8JsonReader(body, ReaderOptions);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 error = new("The request body must be a JSON object.", null);
@@ -132,6 +138,13 @@ internal static class RequestScanner
                 error = new("The request body must be a single JSON object.", null);
                 return false;
             }
+        }
+        catch (JsonException) when (reader.CurrentDepth >= MaxDepth - 1)
+        {
+            // The reader stops on the token before the one that would go too deep: an array's first element
+            // (one level up from the container) or an object's property name.
+            error = new($"The JSON body of your request is nested more than {MaxDepth} levels deep.", null);
+            return false;
         }
         catch (JsonException e)
         {

@@ -91,6 +91,29 @@ public class RequestScannerTests
         Assert.False(RequestScanner.TryScan(Encoding.UTF8.GetBytes(body), out _, out _));
     }
 
+    [Theory]
+    [InlineData("[", "]")]
+    [InlineData("{\"a\":", "}")]
+    public void TryScan_NestingBeyondDefaultParserDepth_IsRejectedAsTooDeep(string open, string close)
+    {
+        // 65 levels scanned fine before while every later JsonDocument.Parse (default depth 64) threw: a 500.
+        var body = "{\"model\":\"a\",\"x\":" + string.Concat(Enumerable.Repeat(open, 64)) + "1" + string.Concat(Enumerable.Repeat(close, 64)) + "}";
+
+        Assert.False(RequestScanner.TryScan(Encoding.UTF8.GetBytes(body), out _, out var error));
+
+        Assert.Contains("nested more than 64 levels", error.Message, StringComparison.Ordinal);
+        Assert.Null(error.Param);
+    }
+
+    [Fact]
+    public void TryScan_NestingAtDefaultParserDepth_IsAcceptedAndParses()
+    {
+        var body = "{\"model\":\"a\",\"x\":" + new string('[', 63) + "1" + new string(']', 63) + "}";
+
+        Assert.True(RequestScanner.TryScan(Encoding.UTF8.GetBytes(body), out _, out _));
+        using var document = System.Text.Json.JsonDocument.Parse(body);
+    }
+
     [Fact]
     public void TryScan_ErrorMessage_NeverEchoesBody()
     {
