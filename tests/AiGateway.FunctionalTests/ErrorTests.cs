@@ -65,6 +65,8 @@ public sealed class ErrorTests : IAsyncLifetime
         { new string('[', 5000), "application/json", 413, null, "request_too_large" },
         { "{\"model\":\"echo\",\"x\":" + new string('[', 200) + new string(']', 200) + "}", "application/json", 400, null, "invalid_json" },
         { """{"model":"echo","messages":[{"role":"user","content":"hi"}],"x":""" + new string('[', 100) + new string(']', 100) + "}", "application/json", 400, null, "invalid_json" },
+        { """{"model":"echo","messages":[{"role":"user","content":"a\udc00b"}]}""", "application/json", 400, null, "invalid_json" },
+        { """{"model":"echo","messages":[{"role":"user","content":"a\ud800"}],"stream":true}""", "application/json", 400, null, "invalid_json" },
     };
 
     [Theory]
@@ -77,6 +79,18 @@ public sealed class ErrorTests : IAsyncLifetime
         using var response = await _gateway.Client.PostAsync("v1/chat/completions", content);
 
         await AssertErrorAsync(response, status, param, code);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_InvalidUtf8InMessages_Returns400()
+    {
+        byte[] body = [.. """{"model":"echo","messages":[{"role":"user","content":"h"""u8, 0xFF, 0xFE, .. "\"}]}"u8];
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        using var response = await _gateway.Client.PostAsync("v1/chat/completions", content);
+
+        await AssertErrorAsync(response, 400, null, "invalid_json");
     }
 
     [Fact]

@@ -1,4 +1,6 @@
+using System.Buffers.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace AiGateway.Protocol;
 
@@ -37,6 +39,10 @@ internal static class RequestScanner
     /// </summary>
     public const int MaxDepth = 64;
 
+    private const string NotUtf8 = "We could not parse the JSON body of your request: it is not valid UTF-8.";
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = MaxDepth };
 
     public static bool TryScan(ReadOnlySpan<byte> body, out ScannedRequest request, out ScanError error)
@@ -47,6 +53,19 @@ internal static class RequestScanner
         int modelStart = 0, modelLength = 0;
         bool stream = false, includeUsage = false, hasStreamOptions = false, hasExtension = false;
         int? maxTokens = null;
+
+        // The reader checks UTF-8 only in the strings it decodes; the rest (messages, tools) would fail later
+        // in token counting, translation or the upstream.
+        if (!Utf8.IsValid(body))
+        {
+            error = new(NotUtf8, null);
+            return false;
+        }
+        if (body.StartsWith(Utf8Bom))
+        {
+            error = new("We could not parse the JSON body of your request: it starts with a byte order mark.", null);
+            return false;
+        }
         var reader = new Utf8JsonReader(body, ReaderOptions);
 
         try
@@ -138,6 +157,11 @@ internal static class RequestScanner
                 error = new("The request body must be a single JSON object.", null);
                 return false;
             }
+            if (HasLoneSurrogateEscape(body))
+            {
+                error = new(@"We could not parse the JSON body of your request: a \u escape is half of a UTF-16 surrogate pair.", null);
+                return false;
+            }
         }
         catch (JsonException) when (reader.CurrentDepth >= MaxDepth - 1)
         {
@@ -154,7 +178,7 @@ internal static class RequestScanner
         catch (InvalidOperationException)
         {
             // GetString on a string that is not valid UTF-8.
-            error = new("We could not parse the JSON body of your request: it is not valid UTF-8.", null);
+            error = new(NotUtf8, null);
             return false;
         }
 
@@ -192,6 +216,43 @@ internal static class RequestScanner
             }
         }
         return include;
+    }
+
+    /// <summary>
+    /// Whether a <c>\u</c> escape encodes a lone surrogate, which no parser can turn into a string. Valid
+    /// JSON has backslashes only inside strings, each one starting an escape, so one pass over the bytes
+    /// finds them without tracking tokens.
+    /// </summary>
+    private static bool HasLoneSurrogateEscape(ReadOnlySpan<byte> json)
+    {
+        var i = 0;
+        while (true)
+        {
+            var next = json[i..].IndexOf((byte)'\\');
+            if (next < 0) return false;
+            i += next;
+            if (json[i + 1] != (byte)'u')
+            {
+                i += 2;
+                continue;
+            }
+            var unit = Utf16Unit(json, i);
+            i += 6;
+            if (unit is >= 0xDC00 and <= 0xDFFF) return true;
+            if (unit is >= 0xD800 and <= 0xDBFF)
+            {
+                if (i + 6 > json.Length || json[i] != (byte)'\\' || json[i + 1] != (byte)'u') return true;
+                if (Utf16Unit(json, i) is < 0xDC00 or > 0xDFFF) return true;
+                i += 6;
+            }
+        }
+    }
+
+    /// <summary>The code unit of the <c>\uXXXX</c> escape at <paramref name="start"/>, whose hex digits the reader has checked.</summary>
+    private static int Utf16Unit(ReadOnlySpan<byte> json, int start)
+    {
+        Utf8Parser.TryParse(json.Slice(start + 2, 4), out ushort unit, out _, 'X');
+        return unit;
     }
 
     // JsonException messages name a line and byte position, never the payload itself; keep just that part.
