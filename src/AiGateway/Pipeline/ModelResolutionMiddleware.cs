@@ -63,7 +63,8 @@ internal sealed partial class ModelResolutionMiddleware(
             return null;
         }
 
-        if (!RequestScanner.TryScan(body.Value.Span, out var scanned, out var scanError))
+        var maxDepth = ApiSurfaces.Of(context) == ApiSurface.Anthropic ? RequestScanner.MessagesMaxDepth : RequestScanner.MaxDepth;
+        if (!RequestScanner.TryScan(body.Value.Span, out var scanned, out var scanError, maxDepth))
         {
             await OpenAiError.WriteAsync(context, 400, scanError.Message, OpenAiError.InvalidRequest, scanError.Param, scanError.Param is null ? "invalid_json" : "invalid_value");
             return null;

@@ -39,13 +39,17 @@ internal static class RequestScanner
     /// </summary>
     public const int MaxDepth = 64;
 
+    /// <summary>
+    /// For <c>/v1/messages</c>: translated to a chat completion for non-Anthropic deployments, a tool's
+    /// <c>input_schema</c> becomes <c>function.parameters</c>, one level deeper.
+    /// </summary>
+    public const int MessagesMaxDepth = MaxDepth - 1;
+
     private const string NotUtf8 = "We could not parse the JSON body of your request: it is not valid UTF-8.";
 
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
-    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = MaxDepth };
-
-    public static bool TryScan(ReadOnlySpan<byte> body, out ScannedRequest request, out ScanError error)
+    public static bool TryScan(ReadOnlySpan<byte> body, out ScannedRequest request, out ScanError error, int maxDepth = MaxDepth)
     {
         request = default;
         error = default;
@@ -66,7 +70,7 @@ internal static class RequestScanner
             error = new("We could not parse the JSON body of your request: it starts with a byte order mark.", null);
             return false;
         }
-        var reader = new Utf8JsonReader(body, ReaderOptions);
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = maxDepth });
 
         try
         {
@@ -163,11 +167,11 @@ internal static class RequestScanner
                 return false;
             }
         }
-        catch (JsonException) when (reader.CurrentDepth >= MaxDepth - 1)
+        catch (JsonException) when (reader.CurrentDepth >= maxDepth - 1)
         {
             // The reader stops on the token before the one that would go too deep: an array's first element
             // (one level up from the container) or an object's property name.
-            error = new($"The JSON body of your request is nested more than {MaxDepth} levels deep.", null);
+            error = new($"The JSON body of your request is nested more than {maxDepth} levels deep.", null);
             return false;
         }
         catch (JsonException e)
