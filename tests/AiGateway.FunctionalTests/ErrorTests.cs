@@ -93,6 +93,19 @@ public sealed class ErrorTests : IAsyncLifetime
         await AssertErrorAsync(response, 400, null, "invalid_json");
     }
 
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("br")]
+    public async Task ChatCompletions_CompressedBody_Returns415(string encoding)
+    {
+        var content = ProxyTests.Json("""{"model":"echo","messages":[{"role":"user","content":"hi"}]}""");
+        content.Headers.ContentEncoding.Add(encoding);
+
+        using var response = await _gateway.Client.PostAsync("v1/chat/completions", content);
+
+        await AssertErrorAsync(response, 415, null, "unsupported_content_encoding");
+    }
+
     [Fact]
     public async Task ChatCompletions_ChunkedBodyOverLimit_Returns413()
     {

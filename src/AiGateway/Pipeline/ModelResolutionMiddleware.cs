@@ -56,6 +56,14 @@ internal sealed partial class ModelResolutionMiddleware(
             return null;
         }
 
+        if (context.Request.Headers.ContentEncoding is { Count: > 0 } encoding && !encoding.ToString().Equals("identity", StringComparison.OrdinalIgnoreCase))
+        {
+            // The body is scanned and forwarded as plain JSON; a compressed one would read as garbage, and the
+            // header copied upstream would make the provider decompress plain bytes.
+            await OpenAiError.WriteAsync(context, 415, "Compressed request bodies are not supported; send the JSON body without 'Content-Encoding'.", OpenAiError.InvalidRequest, null, "unsupported_content_encoding");
+            return null;
+        }
+
         var body = await RequestBody.ReadAsync(context, config.MaxRequestBodyBytes);
         if (body is null)
         {
