@@ -22,6 +22,24 @@ public sealed class AdminTests
         Assert.DoesNotContain(GatewayInstance.Sha256(GatewayInstance.Key), body, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("GET", "admin/v1/nothing", 404, null, "unknown_url")]
+    [InlineData("GET", "admin", 404, null, "unknown_url")]
+    [InlineData("POST", "admin/v1/config", 405, null, "method_not_allowed")]
+    [InlineData("GET", "admin/v1/cache", 405, null, "method_not_allowed")]
+    [InlineData("DELETE", "admin/v1/cache/entries/not-a-key", 400, "key", "invalid_value")]
+    [InlineData("DELETE", "admin/v1/cache/models/no-such-model", 404, "model", "model_not_found")]
+    public async Task Admin_BadRequest_ReturnsOpenAiError(string method, string path, int status, string? param, string code)
+    {
+        await using var gateway = await GatewayInstance.StartAsync(TestConfig.Create().ToJsonString());
+        using var client = gateway.CreateClient(GatewayInstance.AdminKey);
+
+        using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        await ErrorTests.AssertErrorAsync(response, status, param, code);
+        if (status == 405) Assert.NotEmpty(response.Content.Headers.Allow);
+    }
+
     [Fact]
     public async Task AdminKey_DoesNotOpenTheApi()
     {

@@ -306,6 +306,21 @@ public sealed partial class AnthropicSurfaceTests : IAsyncLifetime
             await response.Content.ReadAsStringAsync());
     }
 
+    [Theory]
+    [InlineData("v1/messages")]
+    [InlineData("v1/messages/count_tokens")]
+    public async Task Messages_ToolSchemaAtDepthLimit_Is400NotA500FromTheTranslatedChat(string path)
+    {
+        // 64 levels deep as sent; the chat completion it translates to nests the schema one level deeper.
+        var schema = string.Concat(Enumerable.Repeat("{\"a\":", 61)) + "1" + new string('}', 61);
+        var body = """{"model":"echo","max_tokens":5,"tools":[{"name":"t","input_schema":""" + schema + """}],"messages":[{"role":"user","content":"x"}]}""";
+
+        using var response = await SendAsync(path, body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("""{"type":"error","error":{"type":"invalid_request_error","message":"The JSON body of your request is nested more than 63 levels deep."}}""", await response.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task Messages_WrongMethod_Is405InAnthropicShape()
     {

@@ -64,6 +64,9 @@ public sealed class ErrorTests : IAsyncLifetime
         { """{"model":"echo","messages":"hi"}""", "application/json", 400, "messages", null },
         { new string('[', 5000), "application/json", 413, null, "request_too_large" },
         { "{\"model\":\"echo\",\"x\":" + new string('[', 200) + new string(']', 200) + "}", "application/json", 400, null, "invalid_json" },
+        { """{"model":"echo","messages":[{"role":"user","content":"hi"}],"x":""" + new string('[', 100) + new string(']', 100) + "}", "application/json", 400, null, "invalid_json" },
+        { """{"model":"echo","messages":[{"role":"user","content":"a\udc00b"}]}""", "application/json", 400, null, "invalid_json" },
+        { """{"model":"echo","messages":[{"role":"user","content":"a\ud800"}],"stream":true}""", "application/json", 400, null, "invalid_json" },
     };
 
     [Theory]
@@ -76,6 +79,31 @@ public sealed class ErrorTests : IAsyncLifetime
         using var response = await _gateway.Client.PostAsync("v1/chat/completions", content);
 
         await AssertErrorAsync(response, status, param, code);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_InvalidUtf8InMessages_Returns400()
+    {
+        byte[] body = [.. """{"model":"echo","messages":[{"role":"user","content":"h"""u8, 0xFF, 0xFE, .. "\"}]}"u8];
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        using var response = await _gateway.Client.PostAsync("v1/chat/completions", content);
+
+        await AssertErrorAsync(response, 400, null, "invalid_json");
+    }
+
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("br")]
+    public async Task ChatCompletions_CompressedBody_Returns415(string encoding)
+    {
+        var content = ProxyTests.Json("""{"model":"echo","messages":[{"role":"user","content":"hi"}]}""");
+        content.Headers.ContentEncoding.Add(encoding);
+
+        using var response = await _gateway.Client.PostAsync("v1/chat/completions", content);
+
+        await AssertErrorAsync(response, 415, null, "unsupported_content_encoding");
     }
 
     [Fact]

@@ -49,6 +49,11 @@ public sealed class ProxyTests : IAsyncLifetime
         request.Headers.Add("x-request-id", "client-req-42");
         request.Headers.Add("Cookie", "session=abc");
         request.Headers.Add("x-api-key", "sk-should-not-leak");
+        // As an ingress in front of the gateway adds them: the end user's address is not the provider's business.
+        request.Headers.Add("X-Forwarded-For", "203.0.113.7");
+        request.Headers.Add("X-Forwarded-Host", "ai.example.com");
+        request.Headers.Add("Forwarded", "for=203.0.113.7");
+        request.Headers.Add("X-Real-IP", "203.0.113.7");
 
         using var response = await _gateway.Client.SendAsync(request);
 
@@ -66,6 +71,9 @@ public sealed class ProxyTests : IAsyncLifetime
         Assert.Null(Header(received, "x-api-key"));
         Assert.Null(Header(received, "api-key"));
         Assert.Null(Header(received, "X-Forwarded-For"));
+        Assert.Null(Header(received, "X-Forwarded-Host"));
+        Assert.Null(Header(received, "Forwarded"));
+        Assert.Null(Header(received, "X-Real-IP"));
         Assert.DoesNotContain(received.Headers!, h => h.Value.Any(v => v.Contains(GatewayInstance.Key, StringComparison.Ordinal)));
     }
 

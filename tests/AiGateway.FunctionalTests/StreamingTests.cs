@@ -49,6 +49,27 @@ public sealed class StreamingTests
     }
 
     [Fact]
+    public async Task ChatStream_UpstreamSendsContentLength_UsageChunkRemovedAndStreamComplete()
+    {
+        // Servers that buffer a stream send it with Content-Length; the usage chunk the gateway asked for is
+        // removed on the way, so that length must not reach the client (Kestrel aborted the response).
+        const string usage = "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-upstream\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}\n\n";
+        await using var upstream = await ScriptedUpstream.StartAsync(async context =>
+        {
+            var body = Encoding.UTF8.GetBytes(Chunk1 + Chunk2 + usage + Done);
+            context.Response.ContentType = "text/event-stream";
+            context.Response.ContentLength = body.Length;
+            await context.Response.Body.WriteAsync(body);
+        });
+        await using var gateway = await StartGatewayAsync(upstream.BaseUrl);
+
+        using var response = await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json("""{"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]}"""));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(Chunk1 + Chunk2 + Done, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task ChatStream_ClientDisconnects_UpstreamRequestIsCancelled()
     {
         var upstreamCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

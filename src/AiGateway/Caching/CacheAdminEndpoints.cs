@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using AiGateway.Configuration;
+using AiGateway.Protocol;
 using Microsoft.Extensions.Caching.Hybrid;
 
 namespace AiGateway.Caching;
@@ -25,7 +26,7 @@ internal static class CacheAdminEndpoints
         {
             if (!config.Current.Models.ContainsKey(model))
             {
-                return Results.Json(new CachePurgeError($"The model '{Protocol.OpenAiError.Echo(model)}' is not in the catalog."), CachingJsonContext.Default.CachePurgeError, statusCode: 404);
+                return OpenAiError.Result(404, $"The model '{OpenAiError.Echo(model)}' is not in the catalog.", OpenAiError.InvalidRequest, "model", "model_not_found");
             }
             await store.Cache.RemoveByTagAsync(ResponseCacheStore.ModelTag(model), ct);
             CacheLog.Purged(logger, "model");
@@ -35,7 +36,7 @@ internal static class CacheAdminEndpoints
         {
             if (key.Length != 64 || !key.All(char.IsAsciiHexDigitLower))
             {
-                return Results.Json(new CachePurgeError("A cache key is the 64 lowercase hex characters of an x-gateway-cache-key header."), CachingJsonContext.Default.CachePurgeError, statusCode: 400);
+                return OpenAiError.Result(400, "A cache key is the 64 lowercase hex characters of an x-gateway-cache-key header.", OpenAiError.InvalidRequest, "key", "invalid_value");
             }
             await store.Cache.RemoveAsync(key, ct);
             CacheLog.Purged(logger, "entry");
@@ -46,9 +47,7 @@ internal static class CacheAdminEndpoints
 }
 
 internal sealed record CachePurged(string Purged, string? Target);
-internal sealed record CachePurgeError(string Message);
 
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CachePurged))]
-[JsonSerializable(typeof(CachePurgeError))]
 internal sealed partial class CachingJsonContext : JsonSerializerContext;

@@ -5,5 +5,4 @@ namespace AiGateway.Hosting;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(ReadyStatus))]
 [JsonSerializable(typeof(ConfigStatus))]
-[JsonSerializable(typeof(AdminError))]
 internal sealed partial class HostingJsonContext : JsonSerializerContext;

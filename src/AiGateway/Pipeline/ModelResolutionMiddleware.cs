@@ -56,6 +56,14 @@ internal sealed partial class ModelResolutionMiddleware(
             return null;
         }
 
+        if (context.Request.Headers.ContentEncoding is { Count: > 0 } encoding && !encoding.ToString().Equals("identity", StringComparison.OrdinalIgnoreCase))
+        {
+            // The body is scanned and forwarded as plain JSON; a compressed one would read as garbage, and the
+            // header copied upstream would make the provider decompress plain bytes.
+            await OpenAiError.WriteAsync(context, 415, "Compressed request bodies are not supported; send the JSON body without 'Content-Encoding'.", OpenAiError.InvalidRequest, null, "unsupported_content_encoding");
+            return null;
+        }
+
         var body = await RequestBody.ReadAsync(context, config.MaxRequestBodyBytes);
         if (body is null)
         {
@@ -63,7 +71,8 @@ internal sealed partial class ModelResolutionMiddleware(
             return null;
         }
 
-        if (!RequestScanner.TryScan(body.Value.Span, out var scanned, out var scanError))
+        var maxDepth = ApiSurfaces.Of(context) == ApiSurface.Anthropic ? RequestScanner.MessagesMaxDepth : RequestScanner.MaxDepth;
+        if (!RequestScanner.TryScan(body.Value.Span, out var scanned, out var scanError, maxDepth))
         {
             await OpenAiError.WriteAsync(context, 400, scanError.Message, OpenAiError.InvalidRequest, scanError.Param, scanError.Param is null ? "invalid_json" : "invalid_value");
             return null;

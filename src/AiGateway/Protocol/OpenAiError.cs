@@ -45,6 +45,10 @@ internal static class OpenAiError
         return response.Body.WriteAsync(bytes, context.RequestAborted).AsTask();
     }
 
+    /// <summary>The error as a minimal-API result, for endpoints that return <see cref="IResult"/>.</summary>
+    public static IResult Result(int status, string message, string type, string? param = null, string? code = null) =>
+        new ErrorResult(status, message, type, param, code);
+
     public static byte[] Serialize(string message, string type, string? param, string? code)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
@@ -81,4 +85,9 @@ internal static class OpenAiError
         >= 500 => Server,
         _ => InvalidRequest,
     };
+
+    private sealed record ErrorResult(int Status, string Message, string Type, string? Param, string? Code) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext) => WriteAsync(httpContext, Status, Message, Type, Param, Code);
+    }
 }

@@ -1,4 +1,6 @@
+using System.Buffers.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace AiGateway.Protocol;
 
@@ -31,9 +33,23 @@ internal static class RequestScanner
     private static ReadOnlySpan<byte> MaxCompletionTokensProperty => "max_completion_tokens"u8;
     private static ReadOnlySpan<byte> ExtensionProperty => "aigateway"u8;
 
-    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 128 };
+    /// <summary>
+    /// System.Text.Json's default depth, which every later parse of the body (token counting, prompt
+    /// transforms, translation, the mock) uses: a deeper body admitted here would fail there as a 500.
+    /// </summary>
+    public const int MaxDepth = 64;
 
-    public static bool TryScan(ReadOnlySpan<byte> body, out ScannedRequest request, out ScanError error)
+    /// <summary>
+    /// For <c>/v1/messages</c>: translated to a chat completion for non-Anthropic deployments, a tool's
+    /// <c>input_schema</c> becomes <c>function.parameters</c>, one level deeper.
+    /// </summary>
+    public const int MessagesMaxDepth = MaxDepth - 1;
+
+    private const string NotUtf8 = "We could not parse the JSON body of your request: it is not valid UTF-8.";
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    public static bool TryScan(ReadOnlySpan<byte> body, out ScannedRequest request, out ScanError error, int maxDepth = MaxDepth)
     {
         request = default;
         error = default;
@@ -42,9 +58,22 @@ internal static class RequestScanner
         bool stream = false, includeUsage = false, hasStreamOptions = false, hasExtension = false;
         int? maxTokens = null;
 
+        // The reader checks UTF-8 only in the strings it decodes; the rest (messages, tools) would fail later
+        // in token counting, translation or the upstream.
+        if (!Utf8.IsValid(body))
+        {
+            error = new(NotUtf8, null);
+            return false;
+        }
+        if (body.StartsWith(Utf8Bom))
+        {
+            error = new("We could not parse the JSON body of your request: it starts with a byte order mark.", null);
+            return false;
+        }
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = maxDepth });
+
         try
         {
-            var reader = new Utf8JsonReader(body, ReaderOptions);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 error = new("The request body must be a JSON object.", null);
@@ -132,6 +161,18 @@ internal static class RequestScanner
                 error = new("The request body must be a single JSON object.", null);
                 return false;
             }
+            if (HasLoneSurrogateEscape(body))
+            {
+                error = new(@"We could not parse the JSON body of your request: a \u escape is half of a UTF-16 surrogate pair.", null);
+                return false;
+            }
+        }
+        catch (JsonException) when (reader.CurrentDepth >= maxDepth - 1)
+        {
+            // The reader stops on the token before the one that would go too deep: an array's first element
+            // (one level up from the container) or an object's property name.
+            error = new($"The JSON body of your request is nested more than {maxDepth} levels deep.", null);
+            return false;
         }
         catch (JsonException e)
         {
@@ -141,7 +182,7 @@ internal static class RequestScanner
         catch (InvalidOperationException)
         {
             // GetString on a string that is not valid UTF-8.
-            error = new("We could not parse the JSON body of your request: it is not valid UTF-8.", null);
+            error = new(NotUtf8, null);
             return false;
         }
 
@@ -179,6 +220,43 @@ internal static class RequestScanner
             }
         }
         return include;
+    }
+
+    /// <summary>
+    /// Whether a <c>\u</c> escape encodes a lone surrogate, which no parser can turn into a string. Valid
+    /// JSON has backslashes only inside strings, each one starting an escape, so one pass over the bytes
+    /// finds them without tracking tokens.
+    /// </summary>
+    private static bool HasLoneSurrogateEscape(ReadOnlySpan<byte> json)
+    {
+        var i = 0;
+        while (true)
+        {
+            var next = json[i..].IndexOf((byte)'\\');
+            if (next < 0) return false;
+            i += next;
+            if (json[i + 1] != (byte)'u')
+            {
+                i += 2;
+                continue;
+            }
+            var unit = Utf16Unit(json, i);
+            i += 6;
+            if (unit is >= 0xDC00 and <= 0xDFFF) return true;
+            if (unit is >= 0xD800 and <= 0xDBFF)
+            {
+                if (i + 6 > json.Length || json[i] != (byte)'\\' || json[i + 1] != (byte)'u') return true;
+                if (Utf16Unit(json, i) is < 0xDC00 or > 0xDFFF) return true;
+                i += 6;
+            }
+        }
+    }
+
+    /// <summary>The code unit of the <c>\uXXXX</c> escape at <paramref name="start"/>, whose hex digits the reader has checked.</summary>
+    private static int Utf16Unit(ReadOnlySpan<byte> json, int start)
+    {
+        Utf8Parser.TryParse(json.Slice(start + 2, 4), out ushort unit, out _, 'X');
+        return unit;
     }
 
     // JsonException messages name a line and byte position, never the payload itself; keep just that part.

@@ -23,6 +23,12 @@ internal sealed class ProviderTransformProvider : ITransformProvider
     /// </summary>
     private static readonly string[] DialectHeaders = ["anthropic-version", "anthropic-beta"];
 
+    /// <summary>
+    /// The end user's address as a proxy in front of the gateway (an ingress) reports it. Turning off YARP's
+    /// default forwarders only stops the gateway adding its own; these would be copied like any header.
+    /// </summary>
+    private static readonly string[] ForwardingHeaders = ["X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Prefix", "X-Forwarded-Port", "Forwarded", "X-Real-IP"];
+
     /// <summary>Largest upstream error body inspected; larger bodies are replaced by a generic error.</summary>
     private const int MaxErrorBody = 64 * 1024;
 
@@ -45,6 +51,10 @@ internal sealed class ProviderTransformProvider : ITransformProvider
             RequestTransform.RemoveHeader(context, header);
         }
         foreach (var header in DialectHeaders)
+        {
+            RequestTransform.RemoveHeader(context, header);
+        }
+        foreach (var header in ForwardingHeaders)
         {
             RequestTransform.RemoveHeader(context, header);
         }

@@ -72,6 +72,9 @@ internal static class ResponseRelay
         using var parser = new SseParser();
         var reader = PipeReader.Create(upstream, new StreamPipeReaderOptions(leaveOpen: true));
         var writer = response.BodyWriter;
+        // Events are rewritten (the injected usage chunk dropped, values restored, an error event added), so an
+        // upstream that sent its stream with Content-Length must not have that length reach the client.
+        response.Headers.ContentLength = null;
         try
         {
             while (true)

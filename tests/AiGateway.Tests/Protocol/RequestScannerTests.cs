@@ -84,11 +84,82 @@ public class RequestScannerTests
     }
 
     [Fact]
+    public void TryScan_InvalidUtf8OutsideRoutingFields_IsRejected()
+    {
+        byte[] body = [.. "{\"model\":\"a\",\"messages\":[{\"role\":\"user\",\"content\":\"h"u8, 0xFF, 0xFE, .. "\"}]}"u8];
+
+        Assert.False(RequestScanner.TryScan(body, out _, out var error));
+
+        Assert.Contains("not valid UTF-8", error.Message, StringComparison.Ordinal);
+        Assert.Null(error.Param);
+    }
+
+    [Theory]
+    [InlineData("\\ud800")]
+    [InlineData("a\\udc00b")]
+    [InlineData("\\ud83d\\u0041")]
+    [InlineData("\\ud83d\\n")]
+    [InlineData("\\uDBFF")]
+    public void TryScan_LoneSurrogateEscape_IsRejected(string content)
+    {
+        var body = "{\"model\":\"a\",\"messages\":[{\"role\":\"user\",\"content\":\"" + content + "\"}]}";
+
+        Assert.False(RequestScanner.TryScan(Encoding.UTF8.GetBytes(body), out _, out var error));
+
+        Assert.Contains("surrogate", error.Message, StringComparison.Ordinal);
+        Assert.Null(error.Param);
+    }
+
+    [Theory]
+    [InlineData("\\ud83d\\ude00")]
+    [InlineData("\\\\ud800")]
+    [InlineData("\\u00e9\\\"\\\\")]
+    public void TryScan_ValidEscapes_AreAccepted(string content)
+    {
+        var body = "{\"model\":\"a\",\"messages\":[{\"role\":\"user\",\"content\":\"" + content + "\"}]}";
+
+        Assert.True(RequestScanner.TryScan(Encoding.UTF8.GetBytes(body), out _, out _));
+    }
+
+    [Fact]
+    public void TryScan_ByteOrderMark_IsRejectedWithReason()
+    {
+        byte[] body = [0xEF, 0xBB, 0xBF, .. "{\"model\":\"a\"}"u8];
+
+        Assert.False(RequestScanner.TryScan(body, out _, out var error));
+
+        Assert.Contains("byte order mark", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TryScan_DeepNesting_IsRejectedNotThrown()
     {
         var body = "{\"model\":\"a\",\"x\":" + new string('[', 10_000) + new string(']', 10_000) + "}";
 
         Assert.False(RequestScanner.TryScan(Encoding.UTF8.GetBytes(body), out _, out _));
+    }
+
+    [Theory]
+    [InlineData("[", "]")]
+    [InlineData("{\"a\":", "}")]
+    public void TryScan_NestingBeyondDefaultParserDepth_IsRejectedAsTooDeep(string open, string close)
+    {
+        // 65 levels scanned fine before while every later JsonDocument.Parse (default depth 64) threw: a 500.
+        var body = "{\"model\":\"a\",\"x\":" + string.Concat(Enumerable.Repeat(open, 64)) + "1" + string.Concat(Enumerable.Repeat(close, 64)) + "}";
+
+        Assert.False(RequestScanner.TryScan(Encoding.UTF8.GetBytes(body), out _, out var error));
+
+        Assert.Contains("nested more than 64 levels", error.Message, StringComparison.Ordinal);
+        Assert.Null(error.Param);
+    }
+
+    [Fact]
+    public void TryScan_NestingAtDefaultParserDepth_IsAcceptedAndParses()
+    {
+        var body = "{\"model\":\"a\",\"x\":" + new string('[', 63) + "1" + new string(']', 63) + "}";
+
+        Assert.True(RequestScanner.TryScan(Encoding.UTF8.GetBytes(body), out _, out _));
+        using var document = System.Text.Json.JsonDocument.Parse(body);
     }
 
     [Fact]
