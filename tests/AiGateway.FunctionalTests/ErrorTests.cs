@@ -61,7 +61,7 @@ public sealed class ErrorTests : IAsyncLifetime
         { """{"model":"echo","messages":[]}""", "text/plain", 400, null, "invalid_content_type" },
         { """{"model":"echo","messages":[]}""", null, 400, null, "invalid_content_type" },
         { """{"model":"no-such-model","messages":[]}""", "application/json", 404, "model", "model_not_found" },
-        { """{"model":"echo","messages":"hi"}""", "application/json", 400, "messages", null },
+        { """{"model":"echo","messages":"hi"}""", "application/json", 400, "messages", "invalid_type" },
         { new string('[', 5000), "application/json", 413, null, "request_too_large" },
         { "{\"model\":\"echo\",\"x\":" + new string('[', 200) + new string(']', 200) + "}", "application/json", 400, null, "invalid_json" },
         { """{"model":"echo","messages":[{"role":"user","content":"hi"}],"x":""" + new string('[', 100) + new string(']', 100) + "}", "application/json", 400, null, "invalid_json" },

@@ -16,7 +16,7 @@ internal sealed class MockInput
     public MockInput WithPromptTokens(int tokens) => new() { Text = Text, Inputs = Inputs, PromptTokens = tokens, Dimensions = Dimensions, Base64 = Base64 };
 
     /// <summary>Counts the prompt with the gateway's tokenizer, as a provider would bill it.</summary>
-    public int CountPrompt(Tokens.TextTokenCounter counter, ReadOnlyMemory<byte> body, AiOperation operation)
+    public int CountPrompt(Tokens.TextTokenCounter counter, JsonElement root, AiOperation operation)
     {
         var kind = operation switch
         {
@@ -24,15 +24,12 @@ internal sealed class MockInput
             AiOperation.Embeddings => Tokens.PromptKind.Embeddings,
             _ => Tokens.PromptKind.ChatCompletions,
         };
-        var count = Tokens.PromptTokenCounter.Count(counter, kind, body);
+        var count = Tokens.PromptTokenCounter.Count(counter, kind, root);
         return count.IsValid ? count.Tokens : PromptTokens;
     }
 
-    public static MockInput Parse(ReadOnlySpan<byte> body, AiOperation operation)
+    public static MockInput Parse(JsonElement root, AiOperation operation)
     {
-        var reader = new Utf8JsonReader(body);
-        using var document = JsonDocument.ParseValue(ref reader);
-        var root = document.RootElement;
         return operation switch
         {
             AiOperation.ChatCompletions => ParseChat(root),
@@ -131,9 +128,9 @@ internal sealed class MockInput
         int? dimensions = null;
         if (root.TryGetProperty("dimensions", out var dims) && dims.ValueKind != JsonValueKind.Null)
         {
-            if (dims.ValueKind != JsonValueKind.Number || !dims.TryGetInt32(out var d) || d is < 1 or > 8192)
+            if (dims.ValueKind != JsonValueKind.Number || !dims.TryGetInt32(out var d) || d is < 1 or > MockRequestValidator.MaxDimensions)
             {
-                throw Error("'dimensions' must be an integer between 1 and 8192.", "dimensions");
+                throw Error($"'dimensions' must be an integer between 1 and {MockRequestValidator.MaxDimensions}.", "dimensions");
             }
             dimensions = d;
         }

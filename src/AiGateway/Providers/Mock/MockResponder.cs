@@ -33,24 +33,33 @@ internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry 
             }
         }
 
+        var operation = request.Operation == AiOperation.Messages ? AiOperation.ChatCompletions : request.Operation;
         MockInput input;
-        try
+        using (var document = JsonDocument.Parse(body))
         {
-            input = MockInput.Parse(body.Span, request.Operation == AiOperation.Messages ? AiOperation.ChatCompletions : request.Operation);
-        }
-        catch (FormatException e)
-        {
-            await OpenAiError.WriteAsync(context, 400, e.Message, OpenAiError.InvalidRequest, e.Source);
-            return;
-        }
+            var root = document.RootElement;
+            // OpenAI's own rules; the Anthropic surface's body is the gateway's translation of a request already checked against Anthropic's.
+            if (request.Operation != AiOperation.Messages && MockRequestValidator.Validate(root, operation) is { } invalid)
+            {
+                await invalid.WriteAsync(context);
+                return;
+            }
+            try
+            {
+                input = MockInput.Parse(root, operation);
+            }
+            catch (FormatException e)
+            {
+                await OpenAiError.WriteAsync(context, 400, e.Message, OpenAiError.InvalidRequest, e.Source);
+                return;
+            }
 
-        // Real token counts, like a provider's: the gateway's own count when admission made one.
-        var counter = tokenizers.GetCounter(request.Model.Encoding);
-        var promptOperation = request.Operation == AiOperation.Messages ? AiOperation.ChatCompletions : request.Operation;
-        var promptTokens = request.PromptTokens > 0 ? request.PromptTokens : input.CountPrompt(counter, body, promptOperation);
-        input = input.WithPromptTokens(promptTokens);
+            // Real token counts, like a provider's: the gateway's own count when admission made one.
+            var counter = tokenizers.GetCounter(request.Model.Encoding);
+            input = input.WithPromptTokens(request.PromptTokens > 0 ? request.PromptTokens : input.CountPrompt(counter, root, operation));
+        }
         var completionTokens = request.Operation == AiOperation.Embeddings ? 0 : Words(input.Text, request.Scanned.MaxTokens).Count;
-        request.Usage = new TokenUsage(promptTokens, completionTokens, 0, UsageSource.Reported);
+        request.Usage = new TokenUsage(input.PromptTokens, completionTokens, 0, UsageSource.Reported);
 
         switch (request.Operation)
         {
