@@ -35,7 +35,11 @@ internal static class MockRequestValidator
     private static readonly string[] ResponseFormats = ["text", "json_object", "json_schema"];
     private static readonly string[] EncodingFormats = ["float", "base64"];
 
-    /// <summary>The first problem with the request, or null when OpenAI would accept it.</summary>
+    /// <summary>
+    /// The first problem with the request, or null when OpenAI would accept it. Not applied on the Anthropic
+    /// surface (<see cref="AiOperation.Messages"/>): that body is the gateway's own translation of a request
+    /// already checked against Anthropic's rules, which differ (more stop sequences, for one).
+    /// </summary>
     public static ClientError? Validate(JsonElement root, AiOperation operation) => operation switch
     {
         AiOperation.ChatCompletions => Chat(root),

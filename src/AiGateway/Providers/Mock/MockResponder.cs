@@ -38,8 +38,7 @@ internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry 
         using (var document = JsonDocument.Parse(body))
         {
             var root = document.RootElement;
-            // OpenAI's own rules; the Anthropic surface's body is the gateway's translation of a request already checked against Anthropic's.
-            if (request.Operation != AiOperation.Messages && MockRequestValidator.Validate(root, operation) is { } invalid)
+            if (MockRequestValidator.Validate(root, request.Operation) is { } invalid)
             {
                 await invalid.WriteAsync(context);
                 return;
