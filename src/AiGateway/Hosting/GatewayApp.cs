@@ -42,7 +42,14 @@ public static class GatewayApp
             await Console.Error.WriteLineAsync(e.Message);
             return 1;
         }
-        await app.RunAsync();
+        try
+        {
+            await app.RunAsync();
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped (Ctrl+C, SIGTERM) while still starting: a normal shutdown, not a crash.
+        }
         return 0;
     }
 }
