@@ -15,17 +15,24 @@ internal static class FallbackEndpoints
         ["/v1/messages/count_tokens"] = "POST",
     };
 
+    /// <summary>The gateway's own GET endpoints: probes and the Prometheus scrape (its path is configurable).</summary>
+    private static readonly string[] OperationalPaths = ["/healthz", "/readyz"];
+
     public static IEndpointRouteBuilder MapOpenAiFallbacks(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapFallback("{**path}", HandleAsync);
+        var options = endpoints.ServiceProvider.GetRequiredService<Observability.ObservabilityOptions>();
+        var getOnly = new HashSet<string>(OperationalPaths, StringComparer.OrdinalIgnoreCase);
+        if (options.Metrics.Enabled) getOnly.Add(options.Metrics.Path);
+        endpoints.MapFallback("{**path}", context => HandleAsync(context, getOnly));
         return endpoints;
     }
 
-    private static Task HandleAsync(HttpContext context)
+    private static Task HandleAsync(HttpContext context, HashSet<string> getOnly)
     {
         var path = context.Request.Path.Value ?? "/";
         var trimmed = path.Length > 1 ? path.TrimEnd('/') : path;
         var allowed = KnownPaths.GetValueOrDefault(trimmed)
+            ?? (getOnly.Contains(trimmed) ? "GET" : null)
             ?? (trimmed.StartsWith("/v1/models/", StringComparison.OrdinalIgnoreCase) ? "GET" : null);
         if (allowed is not null && !HttpMethods.Equals(context.Request.Method, allowed))
         {

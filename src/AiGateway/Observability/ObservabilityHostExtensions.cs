@@ -86,7 +86,8 @@ internal static class ObservabilityHostExtensions
     {
         var options = endpoints.ServiceProvider.GetRequiredService<ObservabilityOptions>();
         if (!options.Metrics.Enabled) return endpoints;
-        var endpoint = endpoints.MapPrometheusScrapingEndpoint(options.Metrics.Path);
+        // GET only: other methods get the OpenAI-shaped 405 of the fallback endpoint.
+        var endpoint = endpoints.MapPrometheusScrapingEndpoint(options.Metrics.Path).WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]));
         if (options.Metrics.Port is { } port) endpoint.RequireHost($"*:{port}");
         return endpoints;
     }
