@@ -9,8 +9,9 @@ internal sealed class GatewayCaller
     public static readonly GatewayCaller Anonymous = new("anonymous", null, ModelMatcher.All);
 
     public GatewayCaller(string name, string? team, ModelMatcher models, LimitRule? limit = null, LimitRule? teamLimit = null,
-        PromptTransforms.PromptPolicy? teamPromptTransforms = null, PromptTransforms.PromptPolicy? promptTransforms = null)
+        PromptTransforms.PromptPolicy? teamPromptTransforms = null, PromptTransforms.PromptPolicy? promptTransforms = null, string? cacheIdentity = null)
     {
+        CacheIdentity = cacheIdentity ?? name;
         TeamPromptTransforms = teamPromptTransforms;
         PromptTransforms = promptTransforms;
         Name = name;
@@ -30,6 +31,12 @@ internal sealed class GatewayCaller
     public string Name { get; }
 
     public string? Team { get; }
+
+    /// <summary>
+    /// Who a key-scoped cache entry belongs to: the key's name, or for a JWT the identity name plus a hash of
+    /// the subject, so JWT callers sharing one metric name never share cache entries. Never a raw claim.
+    /// </summary>
+    public string CacheIdentity { get; }
 
     public ModelMatcher Models { get; }
 

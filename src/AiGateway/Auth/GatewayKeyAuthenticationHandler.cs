@@ -26,16 +26,18 @@ internal sealed class GatewayKeyAuthenticationHandler(
 
     private const string FailureItem = "aigw.auth.failure";
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (authenticator.Authenticate(Context, out var failure) is { } caller)
+        var (caller, failure) = await authenticator.AuthenticateAsync(Context);
+        if (caller is not null)
         {
             Context.SetCaller(caller);
             var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, caller.Name)], SchemeName);
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+            return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
         }
         Context.Items[FailureItem] = failure;
-        return Task.FromResult(failure == GatewayKeyAuthenticator.IncorrectKey ? AuthenticateResult.Fail("invalid key") : AuthenticateResult.NoResult());
+        // A missing credential is no result (anonymous endpoints still work); a wrong key or a rejected JWT is a failure.
+        return GatewayKeyAuthenticator.IsMissingCredential(failure) ? AuthenticateResult.NoResult() : AuthenticateResult.Fail("invalid credential");
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>

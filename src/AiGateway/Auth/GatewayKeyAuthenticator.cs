@@ -11,24 +11,55 @@ namespace AiGateway.Auth;
 /// for the gateway's own endpoints, and directly by the first proxy step: the proxy routes are the hot path,
 /// and ASP.NET Core's authentication and authorization middleware around one key lookup cost more than the
 /// lookup itself (handler resolution, results, tickets, policy evaluation) on every request.
+/// When <c>auth.jwt</c> is configured, a credential shaped like a JWT is validated as one instead; every
+/// other credential takes the key path unchanged.
 /// </summary>
-internal sealed class GatewayKeyAuthenticator(GatewayConfigStore configStore, DevelopmentKey developmentKey)
+internal sealed partial class GatewayKeyAuthenticator(GatewayConfigStore configStore, DevelopmentKey developmentKey, ILogger<GatewayKeyAuthenticator> logger)
 {
     public const string IncorrectKey = "Incorrect API key provided.";
 
+    private const string MissingKeyPrefix = "You didn't provide an API key.";
+
+    /// <summary>Whether a failure message means no credential was sent at all (rather than a wrong one).</summary>
+    public static bool IsMissingCredential(string? failure) => failure is null || failure.StartsWith(MissingKeyPrefix, StringComparison.Ordinal);
+
     /// <summary>The caller, or null with the message a 401 should carry.</summary>
-    public GatewayCaller? Authenticate(HttpContext context, out string? failure)
+    public ValueTask<(GatewayCaller? Caller, string? Failure)> AuthenticateAsync(HttpContext context)
+    {
+        var config = configStore.Current;
+        if (config.Jwt is { } jwt
+            && GatewayKeyAuthenticationHandler.ReadCredential(context.Request.Headers, acceptXApiKey: ApiSurfaces.Of(context.Request) == ApiSurface.Anthropic) is { } credential
+            && JwtValidator.LooksLikeJwt(credential))
+        {
+            return AuthenticateJwtAsync(jwt, credential, context.RequestAborted);
+        }
+        var caller = Authenticate(context, config, out var failure);
+        return new ValueTask<(GatewayCaller?, string?)>((caller, failure));
+    }
+
+    private async ValueTask<(GatewayCaller?, string?)> AuthenticateJwtAsync(JwtValidator jwt, string token, CancellationToken cancellationToken)
+    {
+        var (caller, subject, failure) = await jwt.ValidateAsync(token, cancellationToken);
+        if (caller is null)
+        {
+            LogJwtRejected(logger, failure!);
+            return (null, failure);
+        }
+        LogJwtAccepted(logger, caller.Name, subject ?? "(none)");
+        return (caller, null);
+    }
+
+    private GatewayCaller? Authenticate(HttpContext context, GatewayConfig config, out string? failure)
     {
         failure = null;
-        var config = configStore.Current;
         var anthropic = ApiSurfaces.Of(context.Request) == ApiSurface.Anthropic;
         var presented = GatewayKeyAuthenticationHandler.ReadCredential(context.Request.Headers, acceptXApiKey: anthropic);
         if (presented is null)
         {
             if (config.AllowAnonymous) return GatewayCaller.Anonymous;
             failure = anthropic
-                ? "You didn't provide an API key. Send it as 'x-api-key: YOUR_KEY' or 'Authorization: Bearer YOUR_KEY'."
-                : "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY' or 'api-key: YOUR_KEY'.";
+                ? MissingKeyPrefix + " Send it as 'x-api-key: YOUR_KEY' or 'Authorization: Bearer YOUR_KEY'."
+                : MissingKeyPrefix + " Send it as 'Authorization: Bearer YOUR_KEY' or 'api-key: YOUR_KEY'.";
             return null;
         }
 
@@ -44,7 +75,8 @@ internal sealed class GatewayKeyAuthenticator(GatewayConfigStore configStore, De
     public async ValueTask<GatewayCaller?> AuthenticateOrChallengeAsync(HttpContext context)
     {
         if (context.GetCaller() is { } known) return known;
-        if (Authenticate(context, out var failure) is { } caller)
+        var (caller, failure) = await AuthenticateAsync(context);
+        if (caller is not null)
         {
             context.SetCaller(caller);
             return caller;
@@ -59,6 +91,13 @@ internal sealed class GatewayKeyAuthenticator(GatewayConfigStore configStore, De
         context.Response.Headers.WWWAuthenticate = "Bearer";
         return OpenAiError.WriteAsync(context, StatusCodes.Status401Unauthorized, message, OpenAiError.InvalidRequest, null, "invalid_api_key");
     }
+
+    // The subject goes to logs only; metrics and tags see the configured identity name.
+    [LoggerMessage(EventId = 110, Level = LogLevel.Debug, Message = "JWT accepted for identity {Identity}, subject {Subject}")]
+    private static partial void LogJwtAccepted(ILogger logger, string identity, string subject);
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Information, Message = "JWT rejected: {Reason}")]
+    private static partial void LogJwtRejected(ILogger logger, string reason);
 
     private static readonly GatewayCaller DevelopmentCaller = new(DevelopmentKey.Name, null, ModelMatcher.All);
 }

@@ -44,7 +44,7 @@ internal sealed class ResponseCacheMiddleware(
             return;
         }
 
-        var partition = CacheKey.Partition(policy.Scope, request.Caller.Name, request.Caller.Team);
+        var partition = CacheKey.Partition(policy.Scope, request.Caller.CacheIdentity, request.Caller.Team);
         if ((directives.NoCache && directives.NoStore)
             || !CacheKey.TryRead(request.Body, request.Operation, partition, request.Model.Name, out var cacheable)
             || cacheable.WantsLogprobs

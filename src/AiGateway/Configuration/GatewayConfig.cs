@@ -17,6 +17,9 @@ internal sealed class GatewayConfig
     public required FrozenDictionary<string, UpstreamCluster> Clusters { get; init; }
     public required FrozenDictionary<string, GatewayKey> KeysBySha256 { get; init; }
     public required bool AllowAnonymous { get; init; }
+
+    /// <summary>The JWT validator of <c>auth.jwt</c>, or null when JWTs are not accepted.</summary>
+    public Auth.JwtValidator? Jwt { get; init; }
     public required long MaxRequestBodyBytes { get; init; }
     public required ResilienceOptions Resilience { get; init; }
 
@@ -136,9 +139,18 @@ internal sealed class ModelMatcher
 {
     public static readonly ModelMatcher All = new([]);
 
+    /// <summary>Allows no model (a JWT whose models claim is present but empty).</summary>
+    public static readonly ModelMatcher None = new();
+
     private readonly FrozenSet<string> _exact;
     private readonly string[] _prefixes;
     private readonly bool _all;
+
+    private ModelMatcher()
+    {
+        _exact = FrozenSet<string>.Empty;
+        _prefixes = [];
+    }
 
     public ModelMatcher(IReadOnlyCollection<string> patterns)
     {

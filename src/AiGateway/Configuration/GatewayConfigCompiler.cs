@@ -11,7 +11,8 @@ namespace AiGateway.Configuration;
 /// <summary>Turns validated options into the immutable <see cref="GatewayConfig"/> the hot path reads.</summary>
 internal static class GatewayConfigCompiler
 {
-    public static GatewayConfig Compile(GatewayOptions options, int version, Func<string, string?> readVariable)
+    /// <param name="time">The clock JWT lifetimes are checked against; the system clock when null.</param>
+    public static GatewayConfig Compile(GatewayOptions options, int version, Func<string, string?> readVariable, TimeProvider? time = null)
     {
         var clusters = new Dictionary<string, UpstreamCluster>(StringComparer.Ordinal);
         foreach (var (id, cluster) in options.Clusters)
@@ -102,6 +103,9 @@ internal static class GatewayConfigCompiler
             Clusters = clusters.ToFrozenDictionary(StringComparer.Ordinal),
             KeysBySha256 = keys,
             AllowAnonymous = options.Auth.AllowAnonymous,
+            Jwt = options.Auth.Jwt is { } jwt
+                ? Auth.JwtValidator.Compile(jwt, options.Auth, team => Rule(LimitScopeKind.Team, team, options.Auth.Teams[team].RateLimit), time)
+                : null,
             MaxRequestBodyBytes = options.Limits.MaxRequestBodyBytes,
             Resilience = options.Resilience,
             Cache = options.Cache,

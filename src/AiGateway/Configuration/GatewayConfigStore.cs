@@ -111,7 +111,7 @@ internal sealed partial class GatewayConfigStore : IDisposable
         if (errors.Count > 0) return (null, errors);
 
         var version = Interlocked.Increment(ref _version);
-        return (GatewayConfigCompiler.Compile(options, version, name => _configuration[name]), errors);
+        return (GatewayConfigCompiler.Compile(options, version, name => _configuration[name], _time), errors);
     }
 
     private void LogCredentialProblems(GatewayConfig config)

@@ -108,6 +108,59 @@ public sealed record AuthOptions
 
     /// <summary>Teams by name, with limits shared by all of a team's keys.</summary>
     public Dictionary<string, TeamOptions> Teams { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Accept JWTs from an OIDC issuer as well as gateway keys. Optional.</summary>
+    public JwtOptions? Jwt { get; init; }
+}
+
+/// <summary>
+/// JWT bearer tokens (<c>Authorization: Bearer JWT</c>) from one OIDC issuer. Signing keys come from exactly
+/// one of <see cref="Authority"/>, <see cref="JwksUri"/>, <see cref="SigningKeys"/> or <see cref="SigningKeysFile"/>.
+/// </summary>
+public sealed record JwtOptions
+{
+    /// <summary>The caller name used in metrics and for limits of all JWT callers. Default <c>jwt</c>.</summary>
+    public string Name { get; init; } = "jwt";
+
+    /// <summary>The exact <c>iss</c> value tokens must carry. Required.</summary>
+    public string Issuer { get; init; } = "";
+
+    /// <summary>Accepted <c>aud</c> values; a token must carry at least one. Required.</summary>
+    public List<string> Audiences { get; init; } = [];
+
+    /// <summary>OIDC authority; keys come from <c>{authority}/.well-known/openid-configuration</c>, cached and refreshed.</summary>
+    public string? Authority { get; init; }
+
+    /// <summary>A JWKS URL, cached and refreshed.</summary>
+    public string? JwksUri { get; init; }
+
+    /// <summary>An inline JWKS (<c>{"keys":[…]}</c>), for offline use and tests.</summary>
+    public JwksOptions? SigningKeys { get; init; }
+
+    /// <summary>Path of a JWKS file, read at every (re)load.</summary>
+    public string? SigningKeysFile { get; init; }
+
+    /// <summary>Tolerance on <c>exp</c> and <c>nbf</c>. Default 2 minutes.</summary>
+    public TimeSpan ClockSkew { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Claim naming the caller in logs (never in metrics). Default <c>sub</c>.</summary>
+    public string NameClaim { get; init; } = "sub";
+
+    /// <summary>Claim naming the caller's team; only teams in <c>auth.teams</c> count. Optional.</summary>
+    public string? TeamClaim { get; init; }
+
+    /// <summary>Claim (space-separated string or array) restricting the models; absent claim: all models. Optional.</summary>
+    public string? ModelsClaim { get; init; }
+
+    /// <summary>Scopes that must all appear in <c>scope</c> or <c>scp</c>. Optional.</summary>
+    public List<string> RequiredScopes { get; init; } = [];
+}
+
+/// <summary>A JSON Web Key Set.</summary>
+public sealed record JwksOptions
+{
+    /// <summary>The keys, each a JWK (<c>kty</c>, <c>kid</c>, <c>n</c>/<c>e</c>, <c>crv</c>/<c>x</c>/<c>y</c>, or <c>k</c>).</summary>
+    public List<Dictionary<string, string>> Keys { get; init; } = [];
 }
 
 /// <summary>A team: a group of keys sharing limits.</summary>

@@ -15,6 +15,63 @@ internal static partial class GatewayOptionsValidator
     public const long MinBodyBytes = 1024;
     public const long MaxBodyBytes = 256L * 1024 * 1024;
 
+    private static void ValidateJwt(JwtOptions jwt, List<string> errors)
+    {
+        const string path = "auth.jwt";
+        if (string.IsNullOrWhiteSpace(jwt.Name)) errors.Add($"{path}.name: must not be empty.");
+        if (string.IsNullOrWhiteSpace(jwt.Issuer)) errors.Add($"{path}.issuer: the issuer (the tokens' exact 'iss') is required.");
+        if (jwt.Audiences.Count == 0) errors.Add($"{path}.audiences: at least one audience is required.");
+        for (var i = 0; i < jwt.Audiences.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(jwt.Audiences[i])) errors.Add($"{path}.audiences[{i}]: must not be empty.");
+        }
+        var sources = (jwt.Authority is null ? 0 : 1) + (jwt.JwksUri is null ? 0 : 1) + (jwt.SigningKeys is null ? 0 : 1) + (jwt.SigningKeysFile is null ? 0 : 1);
+        if (sources != 1)
+        {
+            errors.Add($"{path}: set exactly one source of signing keys: authority, jwksUri, signingKeys or signingKeysFile.");
+        }
+        ValidateKeyUrl(jwt.Authority, $"{path}.authority", errors);
+        ValidateKeyUrl(jwt.JwksUri, $"{path}.jwksUri", errors);
+        if (jwt.SigningKeys is not null || jwt.SigningKeysFile is not null)
+        {
+            var keysPath = jwt.SigningKeysFile is null ? $"{path}.signingKeys" : $"{path}.signingKeysFile";
+            try
+            {
+                if (Auth.JwtValidator.SigningKeysOf(Auth.JwtValidator.ReadInlineKeys(jwt)!).Count == 0) errors.Add($"{keysPath}: holds no usable signing key.");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                errors.Add($"{keysPath}: the file cannot be read.");
+            }
+            catch (Exception e) when (e is ArgumentException or System.Text.Json.JsonException or FormatException)
+            {
+                errors.Add($"{keysPath}: not a valid JSON Web Key Set.");
+            }
+        }
+        if (jwt.ClockSkew < TimeSpan.Zero || jwt.ClockSkew > TimeSpan.FromMinutes(30)) errors.Add($"{path}.clockSkew: must be between 00:00:00 and 00:30:00.");
+        if (string.IsNullOrWhiteSpace(jwt.NameClaim)) errors.Add($"{path}.nameClaim: must not be empty.");
+        if (jwt.TeamClaim is { } team && string.IsNullOrWhiteSpace(team)) errors.Add($"{path}.teamClaim: must not be empty.");
+        if (jwt.ModelsClaim is { } models && string.IsNullOrWhiteSpace(models)) errors.Add($"{path}.modelsClaim: must not be empty.");
+        for (var i = 0; i < jwt.RequiredScopes.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(jwt.RequiredScopes[i]) || jwt.RequiredScopes[i].Contains(' ')) errors.Add($"{path}.requiredScopes[{i}]: must be one non-empty scope without spaces.");
+        }
+    }
+
+    private static void ValidateKeyUrl(string? value, string path, List<string> errors)
+    {
+        if (value is null) return;
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            errors.Add($"{path}: '{value}' is not an absolute https URL.");
+        }
+        else if (uri.Scheme == Uri.UriSchemeHttp && !uri.IsLoopback)
+        {
+            // Keys fetched in clear could be swapped in transit; plain http only for a local issuer.
+            errors.Add($"{path}: must use https (http only for a loopback address).");
+        }
+    }
+
     public static List<string> Validate(GatewayOptions options)
     {
         var errors = new List<string>();
@@ -218,6 +275,7 @@ internal static partial class GatewayOptionsValidator
             ValidateRateLimit(team.RateLimit, $"auth.teams.{name}.rateLimit", errors);
             PromptTransforms.PromptTransformsValidator.Validate(team.PromptTransforms, $"auth.teams.{name}.promptTransforms", errors);
         }
+        if (options.Auth.Jwt is { } jwt) ValidateJwt(jwt, errors);
 
         var resilience = options.Resilience;
         if (resilience.MaxAttempts is < 1 or > 10) errors.Add("resilience.maxAttempts: must be between 1 and 10.");

@@ -19,6 +19,8 @@ public class GatewayOptionsValidatorTests
         Auth = new AuthOptions { Keys = [new KeyOptions { Name = "k", Sha256 = new string('a', 64), Models = ["echo", "gpt*"] }] },
     };
 
+    private static JwtOptions Jwt() => new() { Issuer = "https://login.test", Audiences = ["aigw"], JwksUri = "https://login.test/jwks" };
+
     [Fact]
     public void Validate_ValidOptions_NoErrors() => Assert.Empty(GatewayOptionsValidator.Validate(Valid()));
 
@@ -50,6 +52,16 @@ public class GatewayOptionsValidatorTests
         { o => o with { Auth = new AuthOptions { Keys = [new KeyOptions { Name = "a", Sha256 = new string('a', 64) }, new KeyOptions { Name = "b", Sha256 = new string('A', 64) }] } }, "auth.keys[1].sha256: the same key is listed more than once." },
         { o => o with { Auth = new AuthOptions { Keys = [new KeyOptions { Name = "a", Sha256 = new string('a', 64), Models = ["gtp-4o"] }] } }, "auth.keys[0].models[0]: model 'gtp-4o' is not in the catalog." },
         { o => o with { Limits = new LimitsOptions { MaxRequestBodyBytes = 10 } }, "limits.maxRequestBodyBytes: must be between 1024 and 268435456." },
+        { o => o with { Auth = o.Auth with { Jwt = Jwt() with { Issuer = "" } } }, "auth.jwt.issuer: the issuer (the tokens' exact 'iss') is required." },
+        { o => o with { Auth = o.Auth with { Jwt = Jwt() with { Audiences = [] } } }, "auth.jwt.audiences: at least one audience is required." },
+        { o => o with { Auth = o.Auth with { Jwt = Jwt() with { JwksUri = null } } }, "auth.jwt: set exactly one source of signing keys: authority, jwksUri, signingKeys or signingKeysFile." },
+        { o => o with { Auth = o.Auth with { Jwt = Jwt() with { Authority = "https://login.test" } } }, "auth.jwt: set exactly one source of signing keys: authority, jwksUri, signingKeys or signingKeysFile." },
+        { o => o with { Auth = o.Auth with { Jwt = Jwt() with { JwksUri = "http://idp.example.com/jwks" } } }, "auth.jwt.jwksUri: must use https (http only for a loopback address)." },
+        { o => o with { Auth = o.Auth with { Jwt = Jwt() with { JwksUri = null, Authority = "not a url" } } }, "auth.jwt.authority: 'not a url' is not an absolute https URL." },
+        { o => o with { Auth = o.Auth with { Jwt = Jwt() with { JwksUri = null, SigningKeys = new JwksOptions() } } }, "auth.jwt.signingKeys: holds no usable signing key." },
+        { o => o with { Auth = o.Auth with { Jwt = Jwt() with { JwksUri = null, SigningKeysFile = "/nonexistent/jwks.json" } } }, "auth.jwt.signingKeysFile: the file cannot be read." },
+        { o => o with { Auth = o.Auth with { Jwt = Jwt() with { ClockSkew = TimeSpan.FromHours(1) } } }, "auth.jwt.clockSkew: must be between 00:00:00 and 00:30:00." },
+        { o => o with { Auth = o.Auth with { Jwt = Jwt() with { RequiredScopes = ["a b"] } } }, "auth.jwt.requiredScopes[0]: must be one non-empty scope without spaces." },
     };
 
     [Theory]
