@@ -27,13 +27,13 @@ internal sealed partial class GatewayKeyAuthenticator(GatewayConfigStore configS
     public ValueTask<(GatewayCaller? Caller, string? Failure)> AuthenticateAsync(HttpContext context)
     {
         var config = configStore.Current;
-        if (config.Jwt is { } jwt
-            && GatewayKeyAuthenticationHandler.ReadCredential(context.Request.Headers, acceptXApiKey: ApiSurfaces.Of(context.Request) == ApiSurface.Anthropic) is { } credential
-            && JwtValidator.LooksLikeJwt(credential))
+        var anthropic = ApiSurfaces.Of(context.Request) == ApiSurface.Anthropic;
+        var presented = GatewayKeyAuthenticationHandler.ReadCredential(context.Request.Headers, acceptXApiKey: anthropic);
+        if (presented is not null && config.Jwt is { } jwt && JwtValidator.LooksLikeJwt(presented))
         {
-            return AuthenticateJwtAsync(jwt, credential, context.RequestAborted);
+            return AuthenticateJwtAsync(jwt, presented, context.RequestAborted);
         }
-        var caller = Authenticate(context, config, out var failure);
+        var caller = AuthenticateKey(config, presented, anthropic, out var failure);
         return new ValueTask<(GatewayCaller?, string?)>((caller, failure));
     }
 
@@ -49,11 +49,9 @@ internal sealed partial class GatewayKeyAuthenticator(GatewayConfigStore configS
         return (caller, null);
     }
 
-    private GatewayCaller? Authenticate(HttpContext context, GatewayConfig config, out string? failure)
+    private GatewayCaller? AuthenticateKey(GatewayConfig config, string? presented, bool anthropic, out string? failure)
     {
         failure = null;
-        var anthropic = ApiSurfaces.Of(context.Request) == ApiSurface.Anthropic;
-        var presented = GatewayKeyAuthenticationHandler.ReadCredential(context.Request.Headers, acceptXApiKey: anthropic);
         if (presented is null)
         {
             if (config.AllowAnonymous) return GatewayCaller.Anonymous;

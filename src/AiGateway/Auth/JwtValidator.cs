@@ -32,6 +32,9 @@ internal sealed class JwtValidator
 
     private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
 
+    /// <summary>Bounds a key fetch: a request waiting on an unreachable issuer fails in seconds, not minutes.</summary>
+    private static readonly HttpClient KeyClient = new() { Timeout = TimeSpan.FromSeconds(10) };
+
     private readonly TokenValidationParameters _parameters;
     private readonly ConfigurationManager<OpenIdConnectConfiguration>? _keySource;
     private readonly JwtOptions _options;
@@ -79,7 +82,7 @@ internal sealed class JwtValidator
         else if (options.Authority is not null || options.JwksUri is not null)
         {
             var address = options.JwksUri ?? options.Authority!.TrimEnd('/') + "/.well-known/openid-configuration";
-            var retriever = new HttpDocumentRetriever { RequireHttps = address.StartsWith("https:", StringComparison.OrdinalIgnoreCase) };
+            var retriever = new HttpDocumentRetriever(KeyClient) { RequireHttps = address.StartsWith("https:", StringComparison.OrdinalIgnoreCase) };
             keySource = options.JwksUri is not null
                 ? new ConfigurationManager<OpenIdConnectConfiguration>(address, new JwksRetriever(), retriever)
                 : new ConfigurationManager<OpenIdConnectConfiguration>(address, new OpenIdConnectConfigurationRetriever(), retriever);
