@@ -179,6 +179,33 @@ public sealed class JwtAuthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Chat_KeysFromAuthorityDiscovery_Accepted()
+    {
+        _idp.Given(Request.Create().WithPath("/realms/ai/.well-known/openid-configuration").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(
+                new JsonObject { ["issuer"] = Issuer, ["jwks_uri"] = _idp.BaseUrl() + "/jwks.json" }.ToJsonString()));
+        var gateway = await StartAsync(s => s["authority"] = _idp.BaseUrl() + "/realms/ai");
+        using var client = gateway.CreateClient(Mint());
+
+        using var response = await client.PostAsync("v1/chat/completions", ProxyTests.Json("""{"model":"echo","messages":[{"role":"user","content":"hi"}]}"""));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, _idp.LogEntries.Count());
+    }
+
+    [Fact]
+    public async Task Chat_JwtWithoutAuthJwt_IsTreatedAsKey()
+    {
+        _gateway = await GatewayInstance.StartAsync(TestConfig.Create().ToJsonString());
+        using var client = _gateway.CreateClient(Mint());
+
+        using var response = await client.PostAsync("v1/chat/completions", ProxyTests.Json("""{"model":"echo","messages":[]}"""));
+
+        var error = await ErrorTests.AssertErrorAsync(response, 401, null, "invalid_api_key");
+        Assert.Equal("Incorrect API key provided.", error.GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task Chat_JwksUriUnreachable_StartsAndReturns401()
     {
         _idp.Stop();
