@@ -24,7 +24,7 @@ internal sealed class AdminAuthenticationHandler(
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var expected = configuration[ConfigKey];
-        var presented = GatewayKeyAuthenticationHandler.ReadCredential(Request.Headers);
+        var presented = GatewayKeyAuthenticator.ReadCredential(Request.Headers);
         if (string.IsNullOrEmpty(expected) || presented is null)
         {
             return Task.FromResult(AuthenticateResult.NoResult());
@@ -32,8 +32,8 @@ internal sealed class AdminAuthenticationHandler(
 
         // Compare hashes so the comparison takes the same time whatever the lengths.
         var equal = CryptographicOperations.FixedTimeEquals(
-            Convert.FromHexString(GatewayKeyAuthenticationHandler.Sha256Hex(expected)),
-            Convert.FromHexString(GatewayKeyAuthenticationHandler.Sha256Hex(presented)));
+            Convert.FromHexString(GatewayKeyAuthenticator.Sha256Hex(expected)),
+            Convert.FromHexString(GatewayKeyAuthenticator.Sha256Hex(presented)));
         if (!equal)
         {
             return Task.FromResult(AuthenticateResult.Fail("invalid admin key"));

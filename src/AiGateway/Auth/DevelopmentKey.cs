@@ -16,7 +16,7 @@ internal sealed class DevelopmentKey
     public DevelopmentKey(string? value)
     {
         Value = value;
-        _sha256 = value is null ? null : GatewayKeyAuthenticationHandler.Sha256Hex(value);
+        _sha256 = value is null ? null : GatewayKeyAuthenticator.Sha256Hex(value);
     }
 
     /// <summary>The key, shown once at start-up; <c>null</c> when development keys are off.</summary>

@@ -1,7 +1,5 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
 using System.Text.Encodings.Web;
-using System.Text;
 using AiGateway.Configuration;
 using AiGateway.Pipeline;
 using AiGateway.Protocol;
@@ -45,48 +43,6 @@ internal sealed class GatewayKeyAuthenticationHandler(
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         OpenAiError.WriteAsync(Context, StatusCodes.Status403Forbidden, "You are not allowed to perform this request.", OpenAiError.Permission);
-
-    internal static string? ReadCredential(IHeaderDictionary headers, bool acceptXApiKey = false)
-    {
-        var authorization = headers.Authorization;
-        if (authorization.Count > 0)
-        {
-            var value = authorization.ToString();
-            if (value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            {
-                var token = value.AsSpan(7).Trim();
-                return token.IsEmpty ? null : token.ToString();
-            }
-        }
-        var apiKey = headers["api-key"];
-        if (apiKey.Count == 1 && !string.IsNullOrWhiteSpace(apiKey[0]))
-        {
-            return apiKey[0]!.Trim();
-        }
-        var xApiKey = headers["x-api-key"];
-        if (acceptXApiKey && xApiKey.Count == 1 && !string.IsNullOrWhiteSpace(xApiKey[0]))
-        {
-            return xApiKey[0]!.Trim();
-        }
-        return null;
-    }
-
-    internal static string Sha256Hex(string value)
-    {
-        Span<byte> hash = stackalloc byte[32];
-        var maxBytes = Encoding.UTF8.GetMaxByteCount(value.Length);
-        if (maxBytes <= 512)
-        {
-            Span<byte> utf8 = stackalloc byte[maxBytes];
-            var written = Encoding.UTF8.GetBytes(value, utf8);
-            SHA256.HashData(utf8[..written], hash);
-        }
-        else
-        {
-            SHA256.HashData(Encoding.UTF8.GetBytes(value), hash);
-        }
-        return Convert.ToHexStringLower(hash);
-    }
 }
 
 /// <summary>Header names the gateway consumes itself and never forwards.</summary>

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using AiGateway.Configuration;
 using AiGateway.Pipeline;
 using AiGateway.Protocol;
@@ -28,7 +30,7 @@ internal sealed partial class GatewayKeyAuthenticator(GatewayConfigStore configS
     {
         var config = configStore.Current;
         var anthropic = ApiSurfaces.Of(context.Request) == ApiSurface.Anthropic;
-        var presented = GatewayKeyAuthenticationHandler.ReadCredential(context.Request.Headers, acceptXApiKey: anthropic);
+        var presented = ReadCredential(context.Request.Headers, acceptXApiKey: anthropic);
         if (presented is not null && config.Jwt is { } jwt && JwtValidator.LooksLikeJwt(presented))
         {
             return AuthenticateJwtAsync(jwt, presented, context.RequestAborted);
@@ -61,7 +63,7 @@ internal sealed partial class GatewayKeyAuthenticator(GatewayConfigStore configS
             return null;
         }
 
-        var hash = GatewayKeyAuthenticationHandler.Sha256Hex(presented);
+        var hash = Sha256Hex(presented);
         if (config.KeysBySha256.TryGetValue(hash, out var key)) return key.Caller;
         if (config.KeysBySha256.Count == 0 && developmentKey.Matches(hash)) return DevelopmentCaller;
 
@@ -96,6 +98,48 @@ internal sealed partial class GatewayKeyAuthenticator(GatewayConfigStore configS
 
     [LoggerMessage(EventId = 111, Level = LogLevel.Information, Message = "JWT rejected: {Reason}")]
     private static partial void LogJwtRejected(ILogger logger, string reason);
+
+    internal static string? ReadCredential(IHeaderDictionary headers, bool acceptXApiKey = false)
+    {
+        var authorization = headers.Authorization;
+        if (authorization.Count > 0)
+        {
+            var value = authorization.ToString();
+            if (value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            {
+                var token = value.AsSpan(7).Trim();
+                return token.IsEmpty ? null : token.ToString();
+            }
+        }
+        var apiKey = headers["api-key"];
+        if (apiKey.Count == 1 && !string.IsNullOrWhiteSpace(apiKey[0]))
+        {
+            return apiKey[0]!.Trim();
+        }
+        var xApiKey = headers["x-api-key"];
+        if (acceptXApiKey && xApiKey.Count == 1 && !string.IsNullOrWhiteSpace(xApiKey[0]))
+        {
+            return xApiKey[0]!.Trim();
+        }
+        return null;
+    }
+
+    internal static string Sha256Hex(string value)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        var maxBytes = Encoding.UTF8.GetMaxByteCount(value.Length);
+        if (maxBytes <= 512)
+        {
+            Span<byte> utf8 = stackalloc byte[maxBytes];
+            var written = Encoding.UTF8.GetBytes(value, utf8);
+            SHA256.HashData(utf8[..written], hash);
+        }
+        else
+        {
+            SHA256.HashData(Encoding.UTF8.GetBytes(value), hash);
+        }
+        return Convert.ToHexStringLower(hash);
+    }
 
     private static readonly GatewayCaller DevelopmentCaller = new(DevelopmentKey.Name, null, ModelMatcher.All);
 }

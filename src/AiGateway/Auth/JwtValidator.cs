@@ -191,7 +191,7 @@ internal sealed class JwtValidator
         var caller = team is null && subject is null && ReferenceEquals(models, ModelMatcher.All)
             ? _defaultCaller
             : new GatewayCaller(_options.Name, team, models, null, teamSettings.Limit, teamSettings.Prompts,
-                cacheIdentity: subject is null ? null : _options.Name + "#" + GatewayKeyAuthenticationHandler.Sha256Hex(subject)[..32]);
+                cacheIdentity: subject is null ? null : _options.Name + "#" + GatewayKeyAuthenticator.Sha256Hex(subject)[..32]);
         return (caller, subject, null);
     }
 

@@ -116,7 +116,10 @@ internal readonly struct RequestLogEntry : IReadOnlyList<KeyValuePair<string, ob
 
     public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
     {
-        for (var i = 0; i < Count; i++) yield return this[i];
+        for (var i = 0; i < FieldCount; i++)
+        {
+            if (HasValue(i)) yield return Field(i);
+        }
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();

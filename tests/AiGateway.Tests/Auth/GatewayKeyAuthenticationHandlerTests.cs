@@ -17,7 +17,7 @@ public class GatewayKeyAuthenticationHandlerTests
     {
         var headers = new HeaderDictionary { [header] = value };
 
-        Assert.Equal(expected, GatewayKeyAuthenticationHandler.ReadCredential(headers));
+        Assert.Equal(expected, GatewayKeyAuthenticator.ReadCredential(headers));
     }
 
     [Theory]
@@ -27,14 +27,14 @@ public class GatewayKeyAuthenticationHandlerTests
     {
         var headers = new HeaderDictionary { ["x-api-key"] = "sk-anthropic-style" };
 
-        Assert.Equal(expected, GatewayKeyAuthenticationHandler.ReadCredential(headers, acceptXApiKey));
+        Assert.Equal(expected, GatewayKeyAuthenticator.ReadCredential(headers, acceptXApiKey));
     }
 
     [Fact]
     public void Sha256Hex_MatchesSha256sum()
     {
         // printf %s hello | sha256sum
-        Assert.Equal("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824", GatewayKeyAuthenticationHandler.Sha256Hex("hello"));
-        Assert.Equal(64, GatewayKeyAuthenticationHandler.Sha256Hex(new string('x', 10_000)).Length);
+        Assert.Equal("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824", GatewayKeyAuthenticator.Sha256Hex("hello"));
+        Assert.Equal(64, GatewayKeyAuthenticator.Sha256Hex(new string('x', 10_000)).Length);
     }
 }
