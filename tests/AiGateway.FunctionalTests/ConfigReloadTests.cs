@@ -87,6 +87,29 @@ public sealed class ConfigReloadTests
     }
 
     [Fact]
+    public async Task Reload_RemovedKey_IsRejectedAtOnce()
+    {
+        var config = TestConfig.Create();
+        await using var gateway = await GatewayInstance.StartAsync(config.ToJsonString());
+        var chat = """{"model":"echo","messages":[{"role":"user","content":"hi"}]}""";
+        // Used a few times first, so the key is among the ones the snapshot has already verified.
+        for (var i = 0; i < 3; i++)
+        {
+            using var ok = await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(chat));
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        var keys = config["auth"]!["keys"]!.AsArray();
+        keys.Remove(keys.Single(k => (string?)k!["name"] == "alpha"));
+        await gateway.WriteConfigAsync(config.ToJsonString());
+
+        await WaitUntilAsync(async () => (await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(chat))).StatusCode == HttpStatusCode.Unauthorized);
+        using var limited = gateway.CreateClient(GatewayInstance.LimitedKey);
+        using var stillServed = await limited.PostAsync("v1/chat/completions", ProxyTests.Json(chat));
+        Assert.Equal(HttpStatusCode.OK, stillServed.StatusCode);
+    }
+
+    [Fact]
     public async Task Startup_InvalidConfig_ListsEveryErrorWithPath()
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory("aigw-bad-").FullName, "gateway.json");

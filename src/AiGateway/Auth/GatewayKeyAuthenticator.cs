@@ -63,8 +63,13 @@ internal sealed partial class GatewayKeyAuthenticator(GatewayConfigStore configS
             return null;
         }
 
+        if (config.VerifiedKeys.Find(presented) is { } verified) return verified;
         var hash = Sha256Hex(presented);
-        if (config.KeysBySha256.TryGetValue(hash, out var key)) return key.Caller;
+        if (config.KeysBySha256.TryGetValue(hash, out var key))
+        {
+            config.VerifiedKeys.Add(presented, key.Caller);
+            return key.Caller;
+        }
         if (config.KeysBySha256.Count == 0 && developmentKey.Matches(hash)) return DevelopmentCaller;
 
         failure = IncorrectKey;

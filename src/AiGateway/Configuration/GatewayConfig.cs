@@ -18,6 +18,9 @@ internal sealed class GatewayConfig
     public required FrozenDictionary<string, GatewayKey> KeysBySha256 { get; init; }
     public required bool AllowAnonymous { get; init; }
 
+    /// <summary>Keys of <see cref="KeysBySha256"/> already verified against this snapshot.</summary>
+    public Auth.VerifiedKeyCache VerifiedKeys { get; } = new();
+
     /// <summary>The JWT validator of <c>auth.jwt</c>, or null when JWTs are not accepted.</summary>
     public Auth.JwtValidator? Jwt { get; init; }
     public required long MaxRequestBodyBytes { get; init; }
