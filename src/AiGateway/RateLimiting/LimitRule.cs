@@ -65,6 +65,10 @@ internal sealed record LimitRule(LimitScope Scope, long? Requests, long? Tokens,
 
     internal long WindowMs => (long)Window.TotalMilliseconds;
 
-    /// <summary>Identity of the counter this rule uses: one per scope and window length.</summary>
-    internal string CounterKey => string.Concat(Scope.KindName, ":", Scope.Id, ":", WindowMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    /// <summary>
+    /// Identity of the counter this rule uses: one per scope and window length. Made once per rule (rules live in
+    /// the config snapshot), not per request. It depends on <see cref="Scope"/> and <see cref="Window"/> only, so a
+    /// copy <c>with</c> other limits keeps the right key; a copy with another scope or window must be constructed.
+    /// </summary>
+    internal string CounterKey { get; } = string.Concat(Scope.KindName, ":", Scope.Id, ":", ((long)Window.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Microsoft.AspNetCore.Http;
 
 namespace AiGateway.RateLimiting;
@@ -40,27 +39,49 @@ internal static class RateLimitHeaders
     public static string FormatDuration(TimeSpan value)
     {
         var ms = Math.Max(0, (long)Math.Ceiling(value.TotalMilliseconds));
+        // Every response carries two of these: formatted with integer arithmetic into one string, no builder.
+        Span<char> text = stackalloc char[48];
+        var length = 0;
         if (ms < 1000)
         {
-            return ms.ToString(CultureInfo.InvariantCulture) + "ms";
+            Append(text, ref length, ms);
+            text[length++] = 'm';
+            text[length++] = 's';
+            return new string(text[..length]);
         }
 
-        var builder = new StringBuilder();
         var hours = ms / 3_600_000;
         var minutes = ms / 60_000 % 60;
         if (hours > 0)
         {
-            builder.Append(CultureInfo.InvariantCulture, $"{hours}h");
+            Append(text, ref length, hours);
+            text[length++] = 'h';
         }
 
         if (hours > 0 || minutes > 0)
         {
-            builder.Append(CultureInfo.InvariantCulture, $"{minutes}m");
+            Append(text, ref length, minutes);
+            text[length++] = 'm';
         }
 
-        var seconds = ms % 60_000 / 1000m;
-        builder.Append(seconds.ToString("0.###", CultureInfo.InvariantCulture)).Append('s');
-        return builder.ToString();
+        Append(text, ref length, ms % 60_000 / 1000);
+        var fraction = (int)(ms % 1000);
+        if (fraction != 0)
+        {
+            // Milliseconds as up to three decimals without trailing zeros: 1.5s, 1.05s, 1.005s.
+            text[length++] = '.';
+            text[length++] = (char)('0' + fraction / 100);
+            if (fraction % 100 != 0) text[length++] = (char)('0' + fraction / 10 % 10);
+            if (fraction % 10 != 0) text[length++] = (char)('0' + fraction % 10);
+        }
+        text[length++] = 's';
+        return new string(text[..length]);
+    }
+
+    private static void Append(Span<char> text, ref int length, long value)
+    {
+        value.TryFormat(text[length..], out var written, default, CultureInfo.InvariantCulture);
+        length += written;
     }
 
     private static void Write(IHeaderDictionary headers, RateLimitStatus? requests, RateLimitStatus? tokens)

@@ -15,6 +15,13 @@ public class RateLimitHeadersTests
     [InlineData(360_000, "6m0s")]
     [InlineData(107_655, "1m47.655s")]
     [InlineData(3_600_000, "1h0m0s")]
+    [InlineData(999, "999ms")]
+    [InlineData(1_005, "1.005s")]
+    [InlineData(1_050, "1.05s")]
+    [InlineData(1_501, "1.501s")]
+    [InlineData(59_999, "59.999s")]
+    [InlineData(86_400_000, "24h0m0s")]
+    [InlineData(90_061_010, "25h1m1.01s")]
     public void FormatDuration_WritesOpenAiStyle(long ms, string expected) =>
         Assert.Equal(expected, RateLimitHeaders.FormatDuration(TimeSpan.FromMilliseconds(ms)));
 
