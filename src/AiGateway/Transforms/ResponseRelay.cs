@@ -25,7 +25,6 @@ internal static class ResponseRelay
     public static async Task RelayJsonAsync(Stream upstream, HttpResponse response, AiRequest request, CancellationToken ct)
     {
         using var scanner = new JsonUsageScanner();
-        var reader = PipeReader.Create(upstream, new StreamPipeReaderOptions(leaveOpen: true));
         var writer = response.BodyWriter;
         var restorer = request.ResponseFilter is { Restores: true } filter ? filter.CreateRestorer() : null;
         if (restorer is not null)
@@ -33,30 +32,35 @@ internal static class ResponseRelay
             // Restored values change the length.
             response.Headers.ContentLength = null;
         }
+        // Read straight into one pooled buffer: a JSON answer is usually one read, and a pipe reader per
+        // response (reader, segments, its own pooled buffer) cost more than the copy it organizes.
+        var buffer = ArrayPool<byte>.Shared.Rent(RelayBufferBytes);
         try
         {
-            while (true)
+            int read;
+            while ((read = await upstream.ReadAsync(buffer, ct)) > 0)
             {
-                var result = await reader.ReadAsync(ct);
-                var buffer = result.Buffer;
-                foreach (var segment in buffer)
-                {
-                    if (restorer is null) writer.Write(segment.Span);
-                    else restorer.Write(segment.Span, writer);
-                }
-                if (result.IsCompleted) restorer?.Complete(writer);
-                scanner.Feed(buffer);
-                reader.AdvanceTo(buffer.End);
+                var chunk = buffer.AsSpan(0, read);
+                if (restorer is null) writer.Write(chunk);
+                else restorer.Write(chunk, writer);
+                scanner.Feed(chunk);
+                // Flushed per upstream read, as it arrives: the client has its answer before the gateway's bookkeeping runs.
                 await writer.FlushAsync(ct);
-                if (result.IsCompleted) break;
+            }
+            if (restorer is not null)
+            {
+                restorer.Complete(writer);
+                await writer.FlushAsync(ct);
             }
         }
         finally
         {
-            await reader.CompleteAsync();
+            ArrayPool<byte>.Shared.Return(buffer);
         }
         if (scanner.Usage is { } usage) request.Usage = usage;
     }
+
+    private const int RelayBufferBytes = 16 * 1024;
 
     /// <summary>
     /// Relays an OpenAI SSE stream. Returns normally when the upstream ends; an upstream failure after
