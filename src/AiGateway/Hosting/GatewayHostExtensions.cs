@@ -84,6 +84,7 @@ internal static class GatewayHostExtensions
         });
 
         services.AddSingleton<GatewayKeyAuthenticator>();
+        services.AddSingleton<ErrorHandler>();
         // No default authenticate scheme: the proxy routes authenticate in their first step
         // (ModelResolutionMiddleware), and the other endpoints name their scheme in their policy.
         services.AddAuthentication(auth => auth.DefaultChallengeScheme = GatewayKeyAuthenticationHandler.SchemeName)
@@ -117,12 +118,19 @@ internal static class GatewayHostExtensions
             Console.WriteLine($"AiGateway: no keys configured; development key for this process: {devKey.Value}");
         }
 
-        app.UseMiddleware<ErrorHandlingMiddleware>();      // one OpenAI-shaped error writer for everything below
         app.UseMiddleware<CorrelationMiddleware>();        // x-request-id accepted or generated, returned on every response
         app.UseRouting();
-        app.UseMiddleware<RequestTelemetryMiddleware>();   // metrics, span attributes, one log line per request (not /metrics, probes)
-        app.UseAuthentication();                            // gateway keys (hashed) and the admin key
-        app.UseAuthorization();
+        // Metrics, span attributes, one log line per request (not /metrics, probes), and the one OpenAI-shaped
+        // error writer (ErrorHandler) for whatever escapes below.
+        app.UseMiddleware<RequestTelemetryMiddleware>();
+        // Gateway keys (hashed) and the admin key, for the gateway's own endpoints. The proxy routes skip both
+        // middlewares: they authenticate in their first step (ModelResolutionMiddleware) with the same authenticator,
+        // and the two middlewares around an anonymous policy cost every proxied request ≈ 2.5 µs of CPU for nothing.
+        app.UseWhen(static context => !IsProxyRoute(context), auth =>
+        {
+            auth.UseAuthentication();
+            auth.UseAuthorization();
+        });
 
         app.MapHealth();                                    // /healthz, /readyz
         app.MapGatewayMetrics();                            // /metrics for Prometheus, optionally on a management port
@@ -142,4 +150,8 @@ internal static class GatewayHostExtensions
         app.MapOpenAiFallbacks();                           // OpenAI-shaped 404 / 405
         return app;
     }
+
+    /// <summary>Whether routing matched one of YARP's routes (every proxy route carries its <see cref="Yarp.ReverseProxy.Model.RouteModel"/>).</summary>
+    internal static bool IsProxyRoute(HttpContext context) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<Yarp.ReverseProxy.Model.RouteModel>() is not null;
 }

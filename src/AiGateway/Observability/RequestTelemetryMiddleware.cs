@@ -11,7 +11,13 @@ namespace AiGateway.Observability;
 /// the in-flight gauge, the request counter, the GenAI metrics, overhead and cost once the answer is
 /// complete, the GenAI attributes on the request's server span, and the one access-log line.
 /// </summary>
-internal sealed class RequestTelemetryMiddleware(RequestDelegate next, GatewayMetrics metrics, TimeProvider time, ILoggerFactory loggerFactory, ObservabilityOptions options)
+internal sealed class RequestTelemetryMiddleware(
+    RequestDelegate next,
+    GatewayMetrics metrics,
+    TimeProvider time,
+    ILoggerFactory loggerFactory,
+    ObservabilityOptions options,
+    Hosting.ErrorHandler errors)
 {
     /// <summary>Logger category of the per-request line, so its level can be set on its own.</summary>
     public const string LogCategory = "AiGateway.Requests";
@@ -25,7 +31,14 @@ internal sealed class RequestTelemetryMiddleware(RequestDelegate next, GatewayMe
     {
         if (IsOperational(context.Request.Path, _metricsPath))
         {
-            await next(context);
+            try
+            {
+                await next(context);
+            }
+            catch (Exception e)
+            {
+                await errors.HandleAsync(context, e);
+            }
             return;
         }
 
@@ -41,7 +54,7 @@ internal sealed class RequestTelemetryMiddleware(RequestDelegate next, GatewayMe
         catch (Exception e)
         {
             exceptionType = e.GetType().FullName;
-            throw;
+            await errors.HandleAsync(context, e);
         }
         finally
         {
@@ -62,7 +75,7 @@ internal sealed class RequestTelemetryMiddleware(RequestDelegate next, GatewayMe
         var end = time.GetTimestamp();
         var duration = time.GetElapsedTime(telemetry.StartTimestamp, end);
         var response = context.Response;
-        // The error handler outside this middleware turns an exception into a 500 unless the answer had started.
+        // The error handler has written the error by now; an exception that left nothing written counts as a 500.
         var status = exceptionType is not null && !response.HasStarted ? 500 : response.StatusCode;
         var cache = CacheResults.FromHeader(response.Headers[CacheResults.Header]);
         var request = context.GetAiRequest();
