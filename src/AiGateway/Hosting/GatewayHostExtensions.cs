@@ -131,6 +131,11 @@ internal static class GatewayHostExtensions
             auth.UseAuthentication();
             auth.UseAuthorization();
         });
+        // WebApplication adds both middlewares in front of everything when the app's own builder never called them
+        // (a branch's calls are not seen); these are the markers UseAuthentication/UseAuthorization set. Were they
+        // ever renamed, the cost would come back, not a hole: the proxy routes do not rely on these middlewares.
+        ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
+        ((IApplicationBuilder)app).Properties["__AuthorizationMiddlewareSet"] = true;
 
         app.MapHealth();                                    // /healthz, /readyz
         app.MapGatewayMetrics();                            // /metrics for Prometheus, optionally on a management port
