@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using AiGateway.Configuration;
 using AiGateway.Pipeline;
 using AiGateway.Protocol;
@@ -30,8 +32,10 @@ internal sealed class GatewayMetrics
     private readonly Histogram<double> _timeToFirstToken;
     private readonly Histogram<double> _timePerOutputToken;
     private readonly Counter<long> _requests;
-    private readonly UpDownCounter<long> _activeRequests;
-    private readonly UpDownCounter<long> _activeStreams;
+    // In-flight gauges are plain counters read at collection time: two instrument recordings per request (with a
+    // tag lookup each) cost more than an interlocked add on a counter the request keeps.
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _activeRequests = new(StringComparer.Ordinal);
+    private long _activeStreams;
     private readonly Histogram<double> _overhead;
     private readonly Histogram<double> _upstreamFirstByte;
     private readonly Counter<double> _cost;
@@ -63,12 +67,14 @@ internal sealed class GatewayMetrics
             "aigateway.requests",
             unit: "{request}",
             description: "Requests served, by route, public model, deployment, status code and cache result.");
-        _activeRequests = meter.CreateUpDownCounter<long>(
+        meter.CreateObservableUpDownCounter(
             "aigateway.requests.active",
+            ObserveActiveRequests,
             unit: "{request}",
             description: "Requests in flight, by route.");
-        _activeStreams = meter.CreateUpDownCounter<long>(
+        meter.CreateObservableUpDownCounter(
             "aigateway.streams.active",
+            () => Volatile.Read(ref _activeStreams),
             unit: "{stream}",
             description: "Event streams being relayed to clients.");
         _overhead = meter.CreateHistogram(
@@ -88,13 +94,28 @@ internal sealed class GatewayMetrics
             description: "Estimated spend in US dollars from the catalog's per-model prices and the reported usage.");
     }
 
-    public void RequestStarted(string route) => _activeRequests.Add(1, new KeyValuePair<string, object?>(GenAiAttributes.HttpRoute, route));
+    /// <summary>Counts a request in flight on its route; the caller hands the returned counter to <see cref="RequestEnded"/>.</summary>
+    public StrongBox<long> RequestStarted(string route)
+    {
+        // Routes are the app's fixed route patterns (and "unmatched"), so the set stays small.
+        var counter = _activeRequests.GetOrAdd(route, static _ => new StrongBox<long>());
+        Interlocked.Increment(ref counter.Value);
+        return counter;
+    }
 
-    public void RequestEnded(string route) => _activeRequests.Add(-1, new KeyValuePair<string, object?>(GenAiAttributes.HttpRoute, route));
+    public static void RequestEnded(StrongBox<long> counter) => Interlocked.Decrement(ref counter.Value);
 
-    public void StreamStarted() => _activeStreams.Add(1);
+    public void StreamStarted() => Interlocked.Increment(ref _activeStreams);
 
-    public void StreamEnded() => _activeStreams.Add(-1);
+    public void StreamEnded() => Interlocked.Decrement(ref _activeStreams);
+
+    private IEnumerable<Measurement<long>> ObserveActiveRequests()
+    {
+        foreach (var (route, counter) in _activeRequests)
+        {
+            yield return new Measurement<long>(Volatile.Read(ref counter.Value), new KeyValuePair<string, object?>(GenAiAttributes.HttpRoute, route));
+        }
+    }
 
     public void UpstreamFirstByte(Deployment deployment, TimeSpan elapsed) =>
         _upstreamFirstByte.Record(

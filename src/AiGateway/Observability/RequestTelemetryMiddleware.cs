@@ -45,7 +45,7 @@ internal sealed class RequestTelemetryMiddleware(
         var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? Unmatched;
         var telemetry = new RequestTelemetry(time, metrics, time.GetTimestamp());
         context.SetTelemetry(telemetry);
-        metrics.RequestStarted(route);
+        var inFlight = metrics.RequestStarted(route);
         string? exceptionType = null;
         try
         {
@@ -58,7 +58,7 @@ internal sealed class RequestTelemetryMiddleware(
         }
         finally
         {
-            metrics.RequestEnded(route);
+            GatewayMetrics.RequestEnded(inFlight);
             if (telemetry.FirstEventTimestamp != 0) metrics.StreamEnded();
             Complete(context, telemetry, route, exceptionType);
         }

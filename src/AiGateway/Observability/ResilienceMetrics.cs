@@ -50,7 +50,11 @@ internal sealed class ResilienceMetrics
                 : new KeyValuePair<string, object?>(GenAiAttributes.ErrorType, errorType));
 
     /// <summary>Reports a breaker transition for a deployment (its catalog name).</summary>
-    public void SetBreakerState(string deployment, BreakerState state) => _breakers[deployment] = state;
+    public void SetBreakerState(string deployment, BreakerState state)
+    {
+        // Called after every attempt; a concurrent dictionary's write takes a lock, a read does not.
+        if (!_breakers.TryGetValue(deployment, out var current) || current != state) _breakers[deployment] = state;
+    }
 
     internal static string KindLabel(AttemptKind kind) => kind switch
     {
