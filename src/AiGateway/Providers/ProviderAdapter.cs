@@ -13,6 +13,15 @@ namespace AiGateway.Providers;
 /// </summary>
 internal abstract class ProviderAdapter
 {
+    /// <summary>
+    /// Drops the client's query string: upstream URLs are the adapter's own. Touching
+    /// <see cref="RequestTransformContext.Query"/> parses the query, so a request without one skips it.
+    /// </summary>
+    protected static void DropClientQuery(RequestTransformContext context)
+    {
+        if (context.HttpContext.Request.QueryString.HasValue) context.Query.Collection.Clear();
+    }
+
     /// <summary>The provider name used in config and in <c>gen_ai.provider.name</c>.</summary>
     public abstract string Name { get; }
 

@@ -114,7 +114,7 @@ internal sealed partial class FailoverMiddleware(
         private List<Yarp.ReverseProxy.Model.DestinationState>? _failedDestinations;
 
         // Headers earlier steps set (cache result, limits): a failed attempt's are cleared, theirs are not.
-        private readonly KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] _baseHeaders = [.. context.Response.Headers];
+        private readonly KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] _baseHeaders = context.Response.Headers.Count == 0 ? [] : [.. context.Response.Headers];
 
         private void ClearResponse()
         {

@@ -29,6 +29,13 @@ internal sealed class ProviderTransformProvider : ITransformProvider
     /// </summary>
     private static readonly string[] ForwardingHeaders = ["X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Prefix", "X-Forwarded-Port", "Forwarded", "X-Real-IP"];
 
+    /// <summary>
+    /// Client headers never forwarded: credentials, the inbound dialect, forwarding, the client's request id (the
+    /// gateway sends its own), and Accept-Encoding (plain upstream bodies: the gateway reads usage and errors from
+    /// them, and loopback-to-cloud compression costs more CPU than it saves).
+    /// </summary>
+    private static readonly string[] StrippedHeaders = [.. CredentialHeaders.Client, .. DialectHeaders, .. ForwardingHeaders, RequestIdHeader, HeaderNames.AcceptEncoding];
+
     /// <summary>Largest upstream error body inspected; larger bodies are replaced by a generic error.</summary>
     private const int MaxErrorBody = 64 * 1024;
 
@@ -46,21 +53,13 @@ internal sealed class ProviderTransformProvider : ITransformProvider
 
     private static ValueTask TransformRequest(RequestTransformContext context)
     {
-        foreach (var header in CredentialHeaders.Client)
+        // Removing a header from the outgoing request parses its name each time; most requests carry few of
+        // these, so only the ones the client actually sent are removed (the outgoing headers are its copy).
+        var incoming = context.HttpContext.Request.Headers;
+        foreach (var header in StrippedHeaders)
         {
-            RequestTransform.RemoveHeader(context, header);
+            if (incoming.ContainsKey(header)) RequestTransform.RemoveHeader(context, header);
         }
-        foreach (var header in DialectHeaders)
-        {
-            RequestTransform.RemoveHeader(context, header);
-        }
-        foreach (var header in ForwardingHeaders)
-        {
-            RequestTransform.RemoveHeader(context, header);
-        }
-        RequestTransform.RemoveHeader(context, RequestIdHeader);
-        // Plain upstream bodies: the gateway reads usage and errors from them, and loopback-to-cloud compression costs more CPU than it saves.
-        RequestTransform.RemoveHeader(context, HeaderNames.AcceptEncoding);
         context.ProxyRequest.Headers.TryAddWithoutValidation(RequestIdHeader, context.HttpContext.TraceIdentifier);
 
         var aiRequest = context.HttpContext.GetAiRequest()!;

@@ -61,7 +61,7 @@ internal sealed class AnthropicAdapter : ProviderAdapter
     public override void TransformRequest(RequestTransformContext context, AiRequest request)
     {
         context.Path = request.Operation == AiOperation.CountTokens ? "/messages/count_tokens" : "/messages";
-        context.Query.Collection.Clear();
+        DropClientQuery(context);
         var headers = context.ProxyRequest.Headers;
         var cluster = request.Deployment!.Cluster;
         var version = cluster.Options.AnthropicVersion ?? DefaultVersion;

@@ -19,7 +19,7 @@ internal sealed class OpenAiAdapter : ProviderAdapter
     public override void TransformRequest(RequestTransformContext context, AiRequest request)
     {
         context.Path = request.Operation.UpstreamPath();
-        context.Query.Collection.Clear();
+        DropClientQuery(context);
         var credential = request.Deployment!.Cluster.Credential;
         if (credential is not null)
         {
