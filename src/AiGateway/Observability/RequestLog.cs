@@ -66,22 +66,41 @@ internal readonly struct RequestLogEntry : IReadOnlyList<KeyValuePair<string, ob
     }
 
     /// <summary>Writes the present fields straight to JSON, without boxing them (see <see cref="JsonLogFormatter"/>).</summary>
+    /// <summary>Property names encoded once: the line is written on every request.</summary>
+    private static class Names
+    {
+        public static readonly System.Text.Json.JsonEncodedText Method = System.Text.Json.JsonEncodedText.Encode(nameof(Method));
+        public static readonly System.Text.Json.JsonEncodedText Route = System.Text.Json.JsonEncodedText.Encode(nameof(Route));
+        public static readonly System.Text.Json.JsonEncodedText Status = System.Text.Json.JsonEncodedText.Encode(nameof(Status));
+        public static readonly System.Text.Json.JsonEncodedText DurationMs = System.Text.Json.JsonEncodedText.Encode(nameof(DurationMs));
+        public static readonly System.Text.Json.JsonEncodedText RequestId = System.Text.Json.JsonEncodedText.Encode(nameof(RequestId));
+        public static readonly System.Text.Json.JsonEncodedText KeyName = System.Text.Json.JsonEncodedText.Encode(nameof(KeyName));
+        public static readonly System.Text.Json.JsonEncodedText Model = System.Text.Json.JsonEncodedText.Encode(nameof(Model));
+        public static readonly System.Text.Json.JsonEncodedText Deployment = System.Text.Json.JsonEncodedText.Encode(nameof(Deployment));
+        public static readonly System.Text.Json.JsonEncodedText InputTokens = System.Text.Json.JsonEncodedText.Encode(nameof(InputTokens));
+        public static readonly System.Text.Json.JsonEncodedText OutputTokens = System.Text.Json.JsonEncodedText.Encode(nameof(OutputTokens));
+        public static readonly System.Text.Json.JsonEncodedText Cache = System.Text.Json.JsonEncodedText.Encode(nameof(Cache));
+        public static readonly System.Text.Json.JsonEncodedText Attempts = System.Text.Json.JsonEncodedText.Encode(nameof(Attempts));
+        public static readonly System.Text.Json.JsonEncodedText TimeToFirstTokenMs = System.Text.Json.JsonEncodedText.Encode(nameof(TimeToFirstTokenMs));
+        public static readonly System.Text.Json.JsonEncodedText ErrorType = System.Text.Json.JsonEncodedText.Encode(nameof(ErrorType));
+    }
+
     public void WriteTo(System.Text.Json.Utf8JsonWriter writer)
     {
-        writer.WriteString(nameof(Method), Method);
-        writer.WriteString(nameof(Route), Route);
-        writer.WriteNumber(nameof(Status), Status);
-        writer.WriteNumber(nameof(DurationMs), DurationMs);
-        writer.WriteString(nameof(RequestId), RequestId);
-        if (KeyName is not null) writer.WriteString(nameof(KeyName), KeyName);
-        if (Model is not null) writer.WriteString(nameof(Model), Model);
-        if (Deployment is not null) writer.WriteString(nameof(Deployment), Deployment);
-        if (InputTokens is { } input) writer.WriteNumber(nameof(InputTokens), input);
-        if (OutputTokens is { } output) writer.WriteNumber(nameof(OutputTokens), output);
-        writer.WriteString(nameof(Cache), Cache);
-        writer.WriteNumber(nameof(Attempts), Attempts);
-        if (TimeToFirstTokenMs is { } ttft) writer.WriteNumber(nameof(TimeToFirstTokenMs), ttft);
-        if (ErrorType is not null) writer.WriteString(nameof(ErrorType), ErrorType);
+        writer.WriteString(Names.Method, Method);
+        writer.WriteString(Names.Route, Route);
+        writer.WriteNumber(Names.Status, Status);
+        writer.WriteNumber(Names.DurationMs, DurationMs);
+        writer.WriteString(Names.RequestId, RequestId);
+        if (KeyName is not null) writer.WriteString(Names.KeyName, KeyName);
+        if (Model is not null) writer.WriteString(Names.Model, Model);
+        if (Deployment is not null) writer.WriteString(Names.Deployment, Deployment);
+        if (InputTokens is { } input) writer.WriteNumber(Names.InputTokens, input);
+        if (OutputTokens is { } output) writer.WriteNumber(Names.OutputTokens, output);
+        writer.WriteString(Names.Cache, Cache);
+        writer.WriteNumber(Names.Attempts, Attempts);
+        if (TimeToFirstTokenMs is { } ttft) writer.WriteNumber(Names.TimeToFirstTokenMs, ttft);
+        if (ErrorType is not null) writer.WriteString(Names.ErrorType, ErrorType);
     }
 
     private bool HasValue(int index) => index switch

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using AiGateway.Auth;
 using AiGateway.Configuration;
 using AiGateway.Protocol;
@@ -118,10 +119,14 @@ internal sealed partial class ModelResolutionMiddleware(
     private static AiOperation OperationOf(HttpContext context)
     {
         var metadata = context.GetReverseProxyFeature().Route.Config.Metadata;
-        return metadata is not null && metadata.TryGetValue(GatewayProxyConfigProvider.OperationMetadata, out var value) && Enum.TryParse<AiOperation>(value, out var operation)
+        return metadata is not null && metadata.TryGetValue(GatewayProxyConfigProvider.OperationMetadata, out var value) && Operations.TryGetValue(value, out var operation)
             ? operation
             : AiOperation.ChatCompletions;
     }
+
+    /// <summary>Operation names as the proxy routes carry them, looked up instead of parsed per request.</summary>
+    private static readonly FrozenDictionary<string, AiOperation> Operations =
+        Enum.GetValues<AiOperation>().ToFrozenDictionary(operation => operation.ToString(), StringComparer.Ordinal);
 
     internal static bool IsJson(string? contentType)
     {

@@ -15,20 +15,36 @@ internal sealed class IdleTimeoutStream(Stream inner, CancellationTokenSource ti
     public override long Length => throw new NotSupportedException();
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        var pending = inner.ReadAsync(buffer, cancellationToken);
+        if (pending.IsCompletedSuccessfully)
+        {
+            // Data already buffered (a whole JSON answer usually is): nothing to wait for, so no timer is armed.
+            return ValueTask.FromResult(Count(pending.Result));
+        }
+        return WaitAsync(pending);
+    }
+
+    private async ValueTask<int> WaitAsync(ValueTask<int> pending)
+    {
+        // Armed once the read is pending; a read waiting on the token is cancelled when it fires.
         timeout.CancelAfter(idle);
         try
         {
-            var read = await inner.ReadAsync(buffer, cancellationToken);
-            if (read > 0 && BytesRead == 0) onFirstByte?.Invoke();
-            BytesRead += read;
-            return read;
+            return Count(await pending);
         }
         finally
         {
             timeout.CancelAfter(Timeout.InfiniteTimeSpan);
         }
+    }
+
+    private int Count(int read)
+    {
+        if (read > 0 && BytesRead == 0) onFirstByte?.Invoke();
+        BytesRead += read;
+        return read;
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
