@@ -149,8 +149,7 @@ internal static class GatewayHostExtensions
             proxy.UseMiddleware<ResponseCacheMiddleware>();   // hit → write or replay SSE, stop; miss → tee the answer into the cache
             proxy.UseMiddleware<Resilience.FailoverMiddleware>(); // per attempt: provider body, cluster; retry / next deployment / fallback before the first byte; mock answered here
             proxy.UseLoadBalancing();                         // YARP picks a destination within the cluster
-            proxy.UsePassiveHealthChecks();
-            proxy.UseMiddleware<UpstreamAttemptMiddleware>(false); // last: one span, count and timing per upstream attempt
+            proxy.UsePassiveHealthChecks();                   // (the failover step records each attempt's span, count and timing around these)
         });
         app.MapOpenAiFallbacks();                           // OpenAI-shaped 404 / 405
         return app;

@@ -64,7 +64,7 @@ internal static class ObservabilityHostExtensions
         {
             telemetry.WithTracing(tracing => tracing
                 .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.Tracing.SamplingRatio)))
-                .AddSource(UpstreamAttemptMiddleware.ActivitySourceName)
+                .AddSource(UpstreamAttempts.ActivitySourceName)
                 .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = context => !RequestTelemetryMiddleware.IsOperational(context.Request.Path, metricsPath))
                 .AddHttpClientInstrumentation());
         }

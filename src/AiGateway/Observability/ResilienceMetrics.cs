@@ -8,9 +8,9 @@ namespace AiGateway.Observability;
 /// <summary>
 /// Upstream attempts (retries and fallbacks) and circuit-breaker state, meter <c>AiGateway.Resilience</c>.
 /// <para>
-/// Attempts are counted by <see cref="UpstreamAttemptMiddleware"/>, which wraps every forward: a failover
-/// step placed before it that calls the rest of the pipeline again gets its retries (same deployment) and
-/// fallbacks (another deployment) counted, traced and logged with no further code. Code that retries
+/// Attempts are counted by <see cref="UpstreamAttempts"/>, which the failover step calls around every
+/// attempt, so its retries (same deployment) and fallbacks (another deployment) are counted, traced and
+/// logged the same way. Code that retries
 /// somewhere else calls <see cref="Attempt"/> itself. A circuit breaker reports transitions with
 /// <see cref="SetBreakerState"/>; every deployment in the catalog is reported, closed until told otherwise.
 /// </para>

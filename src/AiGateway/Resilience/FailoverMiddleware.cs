@@ -31,11 +31,11 @@ internal sealed partial class FailoverMiddleware(
     Observability.ResilienceMetrics resilienceMetrics,
     ILogger<FailoverMiddleware> logger)
 {
-    // In-process answers get the same attempt span, counter and timing as forwarded ones.
     private readonly Observability.ResilienceMetrics _resilienceMetrics = resilienceMetrics;
 
-    private readonly RequestDelegate _mockAttempt = new Observability.UpstreamAttemptMiddleware(
-        context => mock.RespondAsync(context, context.GetAiRequest()!), metrics, resilienceMetrics, time, inProcess: true).InvokeAsync;
+    // Every attempt, forwarded or answered in process, gets its span, counter and timing.
+    private readonly Observability.UpstreamAttempts _attempts = new(metrics, resilienceMetrics, time);
+    private readonly MockResponder _mock = mock;
 
     private readonly RequestDelegate _next = next;
     private readonly IProxyStateLookup _proxyState = proxyState;
@@ -166,7 +166,15 @@ internal sealed partial class FailoverMiddleware(
 
             if (!deployment.Cluster.Adapter.IsProxied)
             {
-                await owner._mockAttempt(context);
+                var answered = owner._attempts.Begin(request);
+                try
+                {
+                    await owner._mock.RespondAsync(context, request);
+                }
+                finally
+                {
+                    owner._attempts.End(context, request, answered);
+                }
                 stats.Breaker.RecordSuccess(resilience.Breaker);
                 return new AttemptResult(false);
             }
@@ -196,12 +204,14 @@ internal sealed partial class FailoverMiddleware(
             request.Clock = clock;
             context.RequestAborted = clock.Token;
             stats.Enter();
+            var attempt = owner._attempts.Begin(request);
             try
             {
                 await owner._next(context);
             }
             finally
             {
+                owner._attempts.End(context, request, attempt);
                 stats.Exit();
                 context.RequestAborted = request.ClientAborted;
                 request.Clock = null;

@@ -163,28 +163,27 @@ internal static class PromptTokenCounter
         long tokens = TokensPerMessage;
         foreach (var property in message.EnumerateObject())
         {
+            // Compared as UTF-8 in place: property.Name would allocate a string per property of every message.
             var value = property.Value;
-            switch (property.Name)
+            if (property.NameEquals("content"u8))
             {
-                case "content":
-                    tokens += CountContent(counter, value, index, padContent, scratch, ref errors);
-                    break;
-                case "name" when value.ValueKind == JsonValueKind.String:
-                    tokens += counter.CountTokens(value) + TokensPerName;
-                    break;
-                case "tool_calls":
-                    tokens += CountToolCalls(counter, value, index, ref errors);
-                    break;
-                case "function_call" when value.ValueKind == JsonValueKind.Object:
-                    tokens += CountFunctionCall(counter, value) + TokensPerFunctionCall;
-                    break;
-                default:
-                    if (value.ValueKind == JsonValueKind.String)
-                    {
-                        tokens += counter.CountTokens(value);
-                    }
-
-                    break;
+                tokens += CountContent(counter, value, index, padContent, scratch, ref errors);
+            }
+            else if (property.NameEquals("name"u8) && value.ValueKind == JsonValueKind.String)
+            {
+                tokens += counter.CountTokens(value) + TokensPerName;
+            }
+            else if (property.NameEquals("tool_calls"u8))
+            {
+                tokens += CountToolCalls(counter, value, index, ref errors);
+            }
+            else if (property.NameEquals("function_call"u8) && value.ValueKind == JsonValueKind.Object)
+            {
+                tokens += CountFunctionCall(counter, value) + TokensPerFunctionCall;
+            }
+            else if (value.ValueKind == JsonValueKind.String)
+            {
+                tokens += counter.CountTokens(value);
             }
         }
 

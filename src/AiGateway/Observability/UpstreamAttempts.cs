@@ -6,47 +6,47 @@ using Yarp.ReverseProxy.Forwarder;
 namespace AiGateway.Observability;
 
 /// <summary>
-/// Wraps one upstream attempt: a client span (<c>{operation} {model}</c>, GenAI attributes) that YARP's
+/// Records one upstream attempt: a client span (<c>{operation} {model}</c>, GenAI attributes) that YARP's
 /// HttpClient span and the <c>traceparent</c> sent upstream descend from, the attempt counter, the
 /// upstream time to first byte, and the upstream time that <c>aigateway.request.overhead</c> excludes.
-/// Used twice: as the last proxy step for forwarded deployments (the failover step before it re-runs the
-/// pipeline, so each attempt gets its own span), and by the failover step around in-process (mock) answers.
+/// The failover step calls <see cref="Begin"/> and <see cref="End"/> around each attempt it runs (YARP's
+/// pipeline for forwarded deployments, the mock responder for in-process ones) rather than this being a
+/// proxy step of its own: one async frame fewer on every request, and each attempt still gets its own span.
 /// </summary>
-internal sealed class UpstreamAttemptMiddleware(RequestDelegate next, GatewayMetrics metrics, ResilienceMetrics resilience, TimeProvider time, bool inProcess)
+internal sealed class UpstreamAttempts(GatewayMetrics metrics, ResilienceMetrics resilience, TimeProvider time)
 {
     public const string ActivitySourceName = "AiGateway";
 
     internal static readonly ActivitySource ActivitySource = new(ActivitySourceName);
 
-    public async Task InvokeAsync(HttpContext context)
-    {
-        var request = context.GetAiRequest();
-        var deployment = request?.Deployment;
-        if (request?.Telemetry is not { } telemetry || deployment is null || deployment.Cluster.Adapter.IsProxied == inProcess)
-        {
-            await next(context);
-            return;
-        }
+    /// <summary>An attempt in progress; <see cref="End"/> completes it.</summary>
+    public readonly record struct Scope(RequestTelemetry? Telemetry, AttemptKind Kind, Activity? Activity, long Start);
 
-        var kind = telemetry.BeginAttempt(deployment);
-        using var activity = StartActivity(request, kind, telemetry.Attempts);
-        var start = time.GetTimestamp();
-        try
+    public Scope Begin(AiRequest request)
+    {
+        if (request.Telemetry is not { } telemetry) return default;
+        var kind = telemetry.BeginAttempt(request.Deployment!);
+        var activity = StartActivity(request, kind, telemetry.Attempts);
+        return new Scope(telemetry, kind, activity, time.GetTimestamp());
+    }
+
+    public void End(HttpContext context, AiRequest request, in Scope scope)
+    {
+        if (scope.Telemetry is not { } telemetry) return;
+        var deployment = request.Deployment!;
+        var end = time.GetTimestamp();
+        telemetry.EndAttempt(scope.Start, end);
+        var errorType = ErrorType(context);
+        var status = context.Response.StatusCode;
+        resilience.Attempt(deployment, scope.Kind, status, errorType);
+        if (telemetry.ResponseHeadersTimestamp > scope.Start)
         {
-            await next(context);
+            metrics.UpstreamFirstByte(deployment, time.GetElapsedTime(scope.Start, telemetry.ResponseHeadersTimestamp));
         }
-        finally
+        if (scope.Activity is { } activity)
         {
-            var end = time.GetTimestamp();
-            telemetry.EndAttempt(start, end);
-            var errorType = ErrorType(context);
-            var status = context.Response.StatusCode;
-            resilience.Attempt(deployment, kind, status, errorType);
-            if (telemetry.ResponseHeadersTimestamp > start)
-            {
-                metrics.UpstreamFirstByte(deployment, time.GetElapsedTime(start, telemetry.ResponseHeadersTimestamp));
-            }
-            if (activity is not null) Complete(activity, request, errorType, status);
+            Complete(activity, request, errorType, status);
+            activity.Dispose();
         }
     }
 
