@@ -21,6 +21,8 @@ internal static class JsonLogFormatter
         SkipValidation = true,
     };
 
+    private static readonly JsonEncodedText MessageName = JsonEncodedText.Encode("Message");
+
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
@@ -52,7 +54,14 @@ internal static class JsonLogFormatter
         writer.WriteNumber("EventId"u8, eventId.Id);
         writer.WriteString("LogLevel"u8, LevelName(level));
         writer.WriteString("Category"u8, category);
-        writer.WriteString("Message"u8, formatter(state, exception));
+        if (state is IJsonLogState message)
+        {
+            message.WriteMessage(writer, MessageName);
+        }
+        else
+        {
+            writer.WriteString(MessageName, formatter(state, exception));
+        }
         if (exception is not null)
         {
             writer.WriteString("Exception"u8, exception.ToString());
@@ -115,5 +124,8 @@ internal static class JsonLogFormatter
 /// <summary>Log state that writes its own fields as JSON, so hot log lines are formatted without boxing.</summary>
 internal interface IJsonLogState
 {
+    /// <summary>Writes the line's message (as the formatter would render it) straight into the line, without a string.</summary>
+    void WriteMessage(Utf8JsonWriter writer, JsonEncodedText name);
+
     void WriteTo(Utf8JsonWriter writer);
 }

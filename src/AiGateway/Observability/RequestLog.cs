@@ -143,6 +143,33 @@ internal readonly struct RequestLogEntry : IReadOnlyList<KeyValuePair<string, ob
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    public void WriteMessage(System.Text.Json.Utf8JsonWriter writer, System.Text.Json.JsonEncodedText name)
+    {
+        // The same text as ToString(), formatted as UTF-8 on the stack.
+        Span<byte> text = stackalloc byte[256];
+        var utf8 = System.Text.Encoding.UTF8;
+        if (utf8.GetMaxByteCount(Method.Length + Route.Length) <= 200)
+        {
+            var length = utf8.GetBytes(Method, text);
+            text[length++] = (byte)' ';
+            length += utf8.GetBytes(Route, text[length..]);
+            text[length++] = (byte)' ';
+            if (Status.TryFormat(text[length..], out var written, default, CultureInfo.InvariantCulture))
+            {
+                length += written;
+                text[length++] = (byte)' ';
+                if (DurationMs.TryFormat(text[length..], out written, default, CultureInfo.InvariantCulture) && length + written + 3 <= text.Length)
+                {
+                    length += written;
+                    " ms"u8.CopyTo(text[length..]);
+                    writer.WriteString(name, text[..(length + 3)]);
+                    return;
+                }
+            }
+        }
+        writer.WriteString(name, ToString());
+    }
+
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Method} {Route} {Status} {DurationMs} ms");
 }

@@ -22,23 +22,30 @@ internal sealed partial class ModelResolutionMiddleware(
     GatewayKeyAuthenticator authenticator,
     ILogger<ModelResolutionMiddleware> logger)
 {
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
-        var aiRequest = await ResolveAsync(context);
+        // Resolution usually completes without waiting (the body has arrived with the headers): then the rest of
+        // the pipeline is called without this step keeping an async frame of its own around it.
+        var resolving = ResolveAsync(context);
+        return resolving.IsCompletedSuccessfully ? Continue(context, resolving.Result) : ContinueAsync(context, resolving);
+    }
+
+    private async Task ContinueAsync(HttpContext context, ValueTask<AiRequest?> resolving) => await Continue(context, await resolving);
+
+    private Task Continue(HttpContext context, AiRequest? aiRequest)
+    {
         if (aiRequest is null)
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        var deployment = aiRequest.Deployment!;
-        if (aiRequest.Operation == AiOperation.CountTokens && deployment.Cluster.Adapter is not AnthropicAdapter)
+        if (aiRequest.Operation == AiOperation.CountTokens && aiRequest.Deployment!.Cluster.Adapter is not AnthropicAdapter)
         {
             // Only Anthropic counts tokens upstream; other deployments are counted here with their tokenizer.
-            await tokenCounter.RespondAsync(context, aiRequest);
-            return;
+            return tokenCounter.RespondAsync(context, aiRequest);
         }
 
-        await next(context);
+        return next(context);
     }
 
     private async ValueTask<AiRequest?> ResolveAsync(HttpContext context)

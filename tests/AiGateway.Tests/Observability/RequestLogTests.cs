@@ -65,6 +65,28 @@ public class RequestLogTests
         Assert.Equal(800, json.RootElement.GetProperty("EventId").GetInt32());
     }
 
+    [Theory]
+    [InlineData("POST", "/v1/chat/completions", 0.001)]
+    [InlineData("GET", "unmatched", 123456.789)]
+    [InlineData("PATCH", "/v1/messages/count_tokens", 1e-7)]
+    [InlineData("POST", "/v1/é\"route", 2.5)]
+    public void Message_WrittenInPlace_EqualsToString(string method, string route, double durationMs)
+    {
+        var entry = new RequestLogEntry { Method = method, Route = route, Status = 499, DurationMs = durationMs, RequestId = "r", Cache = "none", Attempts = 1 };
+        using var json = Format(entry);
+
+        Assert.Equal(entry.ToString(), json.RootElement.GetProperty("Message").GetString());
+    }
+
+    [Fact]
+    public void Message_LongRoute_FallsBackToTheString()
+    {
+        var entry = new RequestLogEntry { Method = "POST", Route = "/" + new string('r', 300), Status = 200, DurationMs = 1, RequestId = "r", Cache = "none", Attempts = 1 };
+        using var json = Format(entry);
+
+        Assert.Equal(entry.ToString(), json.RootElement.GetProperty("Message").GetString());
+    }
+
     private static JsonDocument Format(RequestLogEntry entry)
     {
         var buffer = new ArrayBufferWriter<byte>();
