@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
@@ -54,7 +55,12 @@ internal static class JsonLogFormatter
         writer.WriteNumber("EventId"u8, eventId.Id);
         writer.WriteString("LogLevel"u8, LevelName(level));
         writer.WriteString("Category"u8, category);
-        if (state is IJsonLogState message)
+        // The request line's entry is a struct: handled without boxing it (an interface check on TState would box it).
+        if (typeof(TState) == typeof(RequestLogEntry))
+        {
+            Unsafe.As<TState, RequestLogEntry>(ref state).WriteMessage(writer, MessageName);
+        }
+        else if (state is IJsonLogState message)
         {
             message.WriteMessage(writer, MessageName);
         }
@@ -67,7 +73,13 @@ internal static class JsonLogFormatter
             writer.WriteString("Exception"u8, exception.ToString());
         }
 
-        if (state is IJsonLogState json)
+        if (typeof(TState) == typeof(RequestLogEntry))
+        {
+            writer.WriteStartObject("State"u8);
+            Unsafe.As<TState, RequestLogEntry>(ref state).WriteTo(writer);
+            writer.WriteEndObject();
+        }
+        else if (state is IJsonLogState json)
         {
             writer.WriteStartObject("State"u8);
             json.WriteTo(writer);
