@@ -8,8 +8,9 @@ namespace AiGateway.Auth;
 
 /// <summary>
 /// Looks up the gateway key a request presents (<c>Authorization: Bearer KEY</c> or <c>api-key: KEY</c>; on
-/// the Anthropic surface also <c>x-api-key: KEY</c>) by its SHA-256 in the current config. Keys are never
-/// stored or compared in clear. Used by the ASP.NET Core scheme (<see cref="GatewayKeyAuthenticationHandler"/>)
+/// the Anthropic surface also <c>x-api-key: KEY</c>) by its SHA-256 in the current config. The config holds
+/// hashes only; a key that verified is remembered in memory for the config snapshot's life
+/// (<see cref="VerifiedKeyCache"/>: fixed-time compare, bounded, never logged or persisted). Used by the ASP.NET Core scheme (<see cref="GatewayKeyAuthenticationHandler"/>)
 /// for the gateway's own endpoints, and directly by the first proxy step: the proxy routes are the hot path,
 /// and ASP.NET Core's authentication and authorization middleware around one key lookup cost more than the
 /// lookup itself (handler resolution, results, tickets, policy evaluation) on every request.

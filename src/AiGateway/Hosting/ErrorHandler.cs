@@ -45,6 +45,13 @@ internal sealed partial class ErrorHandler(ILogger<ErrorHandler> logger)
         await OpenAiError.WriteAsync(context, status, message, OpenAiError.TypeForStatus(status), null, code);
     }
 
+    /// <summary>Logs a failure to record a finished request (metrics, log line); the request itself is unaffected.</summary>
+    public void LogRecordingFailed(HttpContext context, Exception exception) =>
+        LogRecording(exception.GetType().Name, context.TraceIdentifier, exception);
+
+    [LoggerMessage(21, LogLevel.Error, "{ExceptionType} while recording request {RequestId}.")]
+    private partial void LogRecording(string exceptionType, string requestId, Exception exception);
+
     [LoggerMessage(20, LogLevel.Error, "Unhandled {ExceptionType} while serving request {RequestId}.")]
     private partial void LogUnhandled(string exceptionType, string requestId, Exception exception);
 }

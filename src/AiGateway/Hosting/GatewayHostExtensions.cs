@@ -121,7 +121,8 @@ internal static class GatewayHostExtensions
         app.UseMiddleware<CorrelationMiddleware>();        // x-request-id accepted or generated, returned on every response
         app.UseRouting();
         // Metrics, span attributes, one log line per request (not /metrics, probes), and the one OpenAI-shaped
-        // error writer (ErrorHandler) for whatever escapes below.
+        // error writer (ErrorHandler) for whatever escapes below. Only the two steps above run outside it: the
+        // id check cannot throw, and routing throws only for a broken route table, which the gateway builds itself.
         app.UseMiddleware<RequestTelemetryMiddleware>();
         // Gateway keys (hashed) and the admin key, for the gateway's own endpoints. The proxy routes skip both
         // middlewares: they authenticate in their first step (ModelResolutionMiddleware) with the same authenticator,

@@ -65,7 +65,6 @@ internal readonly struct RequestLogEntry : IReadOnlyList<KeyValuePair<string, ob
         }
     }
 
-    /// <summary>Writes the present fields straight to JSON, without boxing them (see <see cref="JsonLogFormatter"/>).</summary>
     /// <summary>Property names encoded once: the line is written on every request.</summary>
     private static class Names
     {
@@ -85,6 +84,7 @@ internal readonly struct RequestLogEntry : IReadOnlyList<KeyValuePair<string, ob
         public static readonly System.Text.Json.JsonEncodedText ErrorType = System.Text.Json.JsonEncodedText.Encode(nameof(ErrorType));
     }
 
+    /// <summary>Writes the present fields straight to JSON, without boxing them (see <see cref="JsonLogFormatter"/>).</summary>
     public void WriteTo(System.Text.Json.Utf8JsonWriter writer)
     {
         writer.WriteString(Names.Method, Method);

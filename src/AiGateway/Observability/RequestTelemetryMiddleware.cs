@@ -60,7 +60,15 @@ internal sealed class RequestTelemetryMiddleware(
         {
             GatewayMetrics.RequestEnded(inFlight);
             if (telemetry.FirstEventTimestamp != 0) metrics.StreamEnded();
-            Complete(context, telemetry, route, exceptionType);
+            try
+            {
+                Complete(context, telemetry, route, exceptionType);
+            }
+            catch (Exception e)
+            {
+                // The answer is written; a failure to record it must not turn into one, only into a log line.
+                errors.LogRecordingFailed(context, e);
+            }
         }
     }
 

@@ -33,20 +33,24 @@ internal sealed class UpstreamAttempts(GatewayMetrics metrics, ResilienceMetrics
     public void End(HttpContext context, AiRequest request, in Scope scope)
     {
         if (scope.Telemetry is not { } telemetry) return;
-        var deployment = request.Deployment!;
-        var end = time.GetTimestamp();
-        telemetry.EndAttempt(scope.Start, end);
-        var errorType = ErrorType(context);
-        var status = context.Response.StatusCode;
-        resilience.Attempt(deployment, scope.Kind, status, errorType);
-        if (telemetry.ResponseHeadersTimestamp > scope.Start)
+        try
         {
-            metrics.UpstreamFirstByte(deployment, time.GetElapsedTime(scope.Start, telemetry.ResponseHeadersTimestamp));
+            var deployment = request.Deployment!;
+            var end = time.GetTimestamp();
+            telemetry.EndAttempt(scope.Start, end);
+            var errorType = ErrorType(context);
+            var status = context.Response.StatusCode;
+            resilience.Attempt(deployment, scope.Kind, status, errorType);
+            if (telemetry.ResponseHeadersTimestamp > scope.Start)
+            {
+                metrics.UpstreamFirstByte(deployment, time.GetElapsedTime(scope.Start, telemetry.ResponseHeadersTimestamp));
+            }
+            if (scope.Activity is { IsAllDataRequested: true } activity) Complete(activity, request, errorType, status);
         }
-        if (scope.Activity is { } activity)
+        finally
         {
-            Complete(activity, request, errorType, status);
-            activity.Dispose();
+            // Stopped whatever happened above, so the span is exported and Activity.Current goes back to its parent.
+            scope.Activity?.Dispose();
         }
     }
 
