@@ -55,20 +55,10 @@ internal static class ToolDefinitionFormatter
                 continue;
             }
 
-            if (count++ == 0)
-            {
-                output.Append("namespace functions {\n\n");
-            }
-
-            FormatFunction(function, "parameters", output);
+            AppendFunction(function, "parameters", ref count, output);
         }
 
-        if (count > 0)
-        {
-            output.Append("} // namespace functions");
-        }
-
-        return count;
+        return CloseNamespace(count, output);
     }
 
     /// <summary>
@@ -95,14 +85,26 @@ internal static class ToolDefinitionFormatter
                 continue;
             }
 
-            if (count++ == 0)
-            {
-                output.Append("namespace functions {\n\n");
-            }
-
-            FormatFunction(tool, "input_schema", output);
+            AppendFunction(tool, "input_schema", ref count, output);
         }
 
+        return CloseNamespace(count, output);
+    }
+
+    /// <summary>Renders one function, opening the namespace before the first.</summary>
+    private static void AppendFunction(JsonElement function, string parametersProperty, ref int count, PooledCharBuffer output)
+    {
+        if (count++ == 0)
+        {
+            output.Append("namespace functions {\n\n");
+        }
+
+        FormatFunction(function, parametersProperty, output);
+    }
+
+    /// <summary>Closes the namespace when anything was rendered; returns how many functions were.</summary>
+    private static int CloseNamespace(int count, PooledCharBuffer output)
+    {
         if (count > 0)
         {
             output.Append("} // namespace functions");
