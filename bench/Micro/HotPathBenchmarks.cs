@@ -30,9 +30,17 @@ public class HotPathBenchmarks
         return _catalog.TryGetValue(scanned.Model, out var value) ? value : -1;
     }
 
-    /// <summary>What token admission does per request when a token limit applies.</summary>
+    /// <summary>Token admission for a body that is not plain messages (tools, content parts): parse, then count the document.</summary>
     [Benchmark]
     public int CountPromptTokens() => PromptTokenCounter.Count(_counter, PromptKind.ChatCompletions, Payloads.ChatRequest).Tokens;
+
+    /// <summary>What token admission does per request when a token limit applies and the body is plain messages: one reader pass.</summary>
+    [Benchmark]
+    public int CountPlainChatPromptTokens()
+    {
+        PromptTokenCounter.TryCountPlainChat(_counter, Payloads.ChatRequest, out var tokens, out _, out _);
+        return tokens;
+    }
 
     /// <summary>What the SSE relay does per stream tail: parse events and read the usage chunk.</summary>
     [Benchmark]

@@ -100,8 +100,6 @@ internal sealed partial class TokenAdmissionMiddleware(
         error = null;
         var model = request.Model;
         var counter = tokenizers.GetCounter(model.Encoding);
-        using var document = JsonDocument.Parse(request.Body);
-        var root = document.RootElement;
         var (kind, param) = request.Operation switch
         {
             AiOperation.Completions => (PromptKind.Completions, "prompt"),
@@ -112,33 +110,41 @@ internal sealed partial class TokenAdmissionMiddleware(
             _ => (PromptKind.ChatCompletions, "messages"),
         };
 
-        var prompt = PromptTokenCounter.Count(counter, kind, root);
-        if (!prompt.IsValid)
+        // Most chat bodies are plain messages: counted in one reader pass. Anything else goes through a document.
+        if (kind != PromptKind.ChatCompletions
+            || !PromptTokenCounter.TryCountPlainChat(counter, request.Body.Span, out var promptTokens, out var requested, out var choices))
         {
-            error = new ClientError(400, prompt.Error!, prompt.Param, "invalid_value");
-            return false;
+            using var document = JsonDocument.Parse(request.Body);
+            var root = document.RootElement;
+            var prompt = PromptTokenCounter.Count(counter, kind, root);
+            if (!prompt.IsValid)
+            {
+                error = new ClientError(400, prompt.Error!, prompt.Param, "invalid_value");
+                return false;
+            }
+            promptTokens = prompt.Tokens;
+            requested = ContextWindowGuard.ReadRequestedMaxTokens(root);
+            choices = ContextWindowGuard.ReadChoiceCount(root);
         }
-        request.PromptTokens = prompt.Tokens;
-        var requested = ContextWindowGuard.ReadRequestedMaxTokens(root);
-        var choices = ContextWindowGuard.ReadChoiceCount(root);
+        request.PromptTokens = promptTokens;
 
         if (request.Operation == AiOperation.Embeddings)
         {
-            request.ReservedTokens = prompt.Tokens;
+            request.ReservedTokens = promptTokens;
             return true;
         }
 
         if (model.ContextWindow is { } window)
         {
-            var decision = ContextWindowGuard.Check(prompt.Tokens, requested, new ModelTokenLimits(window, model.MaxOutputTokens, model.DefaultMaxTokens), param, choices);
-            if (!decision.IsAllowed && decision.ErrorCode == "context_length_exceeded" && TryLargerFallback(request, prompt.Tokens, requested, param, choices) is { } larger)
+            var decision = ContextWindowGuard.Check(promptTokens, requested, new ModelTokenLimits(window, model.MaxOutputTokens, model.DefaultMaxTokens), param, choices);
+            if (!decision.IsAllowed && decision.ErrorCode == "context_length_exceeded" && TryLargerFallback(request, promptTokens, requested, param, choices) is { } larger)
             {
                 // Too long for this model, not for a fallback with a larger window: send it there instead.
                 decision = larger;
             }
             if (!decision.IsAllowed)
             {
-                LogContextExceeded(model.Name, prompt.Tokens, window);
+                LogContextExceeded(model.Name, promptTokens, window);
                 error = new ClientError(400, decision.ErrorMessage!, decision.ErrorParam, decision.ErrorCode);
                 return false;
             }
@@ -152,7 +158,7 @@ internal sealed partial class TokenAdmissionMiddleware(
             return false;
         }
         var budget = requested?.Value ?? model.DefaultMaxTokens ?? model.MaxOutputTokens ?? FallbackCompletionBudget;
-        request.ReservedTokens = prompt.Tokens + budget * choices;
+        request.ReservedTokens = promptTokens + budget * choices;
         return true;
     }
 

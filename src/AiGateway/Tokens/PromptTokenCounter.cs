@@ -120,6 +120,124 @@ internal static class PromptTokenCounter
         }
     }
 
+    /// <summary>
+    /// Counts a chat completion body of the plain shape (every message an object whose members are strings, or
+    /// a null <c>content</c>; no <c>tools</c>, <c>functions</c>, <c>tool_choice</c>, <c>function_call</c> or tool
+    /// calls) in one <see cref="Utf8JsonReader"/> pass, without building a document, and reads the two fields the
+    /// context-window check needs on the way. Returns false for any other shape, and the caller counts it through
+    /// <see cref="Count(TextTokenCounter, PromptKind, JsonElement)"/>; when it returns true the figures are those.
+    /// </summary>
+    /// <param name="requested"><c>max_completion_tokens</c>, else <c>max_tokens</c>, as <see cref="ContextWindowGuard.ReadRequestedMaxTokens"/> reads it.</param>
+    /// <param name="choices"><c>n</c>, as <see cref="ContextWindowGuard.ReadChoiceCount"/> reads it.</param>
+    public static bool TryCountPlainChat(
+        TextTokenCounter counter, ReadOnlySpan<byte> body, out int tokens, out RequestedMaxTokens? requested, out int choices)
+    {
+        tokens = 0;
+        requested = null;
+        choices = 1;
+        long? maxCompletionTokens = null, maxTokens = null;
+        bool sawMessages = false;
+        long total = ReplyPrimingTokens;
+        var reader = new Utf8JsonReader(body);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                // A repeated member is read last-wins by the document path: the numbers below follow that, and a
+                // repeated messages array is left to it.
+                if (reader.ValueTextEquals("messages"u8))
+                {
+                    if (sawMessages) return false;
+                    sawMessages = true;
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray) return false;
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        if (reader.TokenType != JsonTokenType.StartObject || !TryCountPlainMessage(counter, body, ref reader, out var message))
+                        {
+                            return false;
+                        }
+                        total += message;
+                    }
+                }
+                else if (reader.ValueTextEquals("max_completion_tokens"u8))
+                {
+                    reader.Read();
+                    maxCompletionTokens = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value) ? value : null;
+                }
+                else if (reader.ValueTextEquals("max_tokens"u8))
+                {
+                    reader.Read();
+                    maxTokens = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value) ? value : null;
+                }
+                else if (reader.ValueTextEquals("n"u8))
+                {
+                    reader.Read();
+                    choices = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value) && value > 0 ? value : 1;
+                }
+                else if (reader.ValueTextEquals("tools"u8) || reader.ValueTextEquals("functions"u8)
+                    || reader.ValueTextEquals("tool_choice"u8) || reader.ValueTextEquals("function_call"u8))
+                {
+                    return false;
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+
+        if (!sawMessages || total > int.MaxValue) return false;
+        tokens = (int)total;
+        requested = maxCompletionTokens is { } mct ? new(mct, "max_completion_tokens")
+            : maxTokens is { } mt ? new(mt, "max_tokens")
+            : null;
+        return true;
+    }
+
+    /// <summary>One message of <see cref="TryCountPlainChat"/>, the reader on its start; counted as <see cref="CountMessage"/> counts it.</summary>
+    private static bool TryCountPlainMessage(TextTokenCounter counter, ReadOnlySpan<byte> body, ref Utf8JsonReader reader, out long tokens)
+    {
+        tokens = TokensPerMessage;
+        bool sawRole = false, isFunction = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("tool_calls"u8) || reader.ValueTextEquals("function_call"u8)) return false;
+            bool isContent = reader.ValueTextEquals("content"u8);
+            bool isName = reader.ValueTextEquals("name"u8);
+            bool isRole = reader.ValueTextEquals("role"u8);
+            if (isRole)
+            {
+                if (sawRole) return false;
+                sawRole = true;
+            }
+            reader.Read();
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.String:
+                    tokens += counter.CountJsonString(body[(int)reader.TokenStartIndex..(int)reader.BytesConsumed]);
+                    if (isName) tokens += TokensPerName;
+                    if (isRole) isFunction = reader.ValueTextEquals("function"u8);
+                    break;
+                case JsonTokenType.Null:
+                    break;
+                case var _ when isContent:
+                    // Content parts (or a content the document path reports as an error).
+                    return false;
+                case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                    reader.Skip();
+                    break;
+            }
+        }
+        if (isFunction) tokens -= FunctionRoleDiscount;
+        return true;
+    }
+
     private static PromptTokenCount CountChat(TextTokenCounter counter, JsonElement request)
     {
         var errors = default(ErrorSlot);

@@ -111,7 +111,16 @@ internal sealed class TextTokenCounter
             throw new InvalidOperationException($"Expected a JSON string, got {jsonString.ValueKind}.");
         }
 
-        ReadOnlySpan<byte> raw = JsonMarshal.GetRawUtf8Value(jsonString);
+        return CountJsonString(JsonMarshal.GetRawUtf8Value(jsonString));
+    }
+
+    /// <summary>
+    /// The number of tokens in a JSON string token given as its raw UTF-8, quotes and escapes included (what a
+    /// <see cref="Utf8JsonReader"/> spans from <c>TokenStartIndex</c> to <c>BytesConsumed</c>); remembered like
+    /// <see cref="CountTokens(JsonElement)"/>, with which it shares the memo.
+    /// </summary>
+    public int CountJsonString(ReadOnlySpan<byte> raw)
+    {
         if (_memo.TryGet(raw, out var hash, out var remembered))
         {
             return remembered;
