@@ -98,7 +98,9 @@ internal sealed class RequestTelemetryMiddleware(
         }
 
         // Only for a span someone records: without a listener ASP.NET Core's activity exists for log scopes alone.
-        if (context.Features.Get<IHttpActivityFeature>()?.Activity is { IsAllDataRequested: true } activity && activity.Source.HasListeners())
+        // Activity.Current first: when nothing traces there is none, and the feature lookup (not one Kestrel knows) is skipped.
+        if (Activity.Current is not null
+            && context.Features.Get<IHttpActivityFeature>()?.Activity is { IsAllDataRequested: true } activity && activity.Source.HasListeners())
         {
             Enrich(activity, context, request, errorType);
         }

@@ -22,12 +22,6 @@ internal sealed partial class TokenAdmissionMiddleware(
     /// <summary>Completion tokens reserved when neither the request nor the catalog names a budget.</summary>
     public const int FallbackCompletionBudget = 1024;
 
-    private static readonly string[] UpstreamRateLimitHeaders =
-    [
-        RateLimitHeaders.LimitRequests, RateLimitHeaders.RemainingRequests, RateLimitHeaders.ResetRequests,
-        RateLimitHeaders.LimitTokens, RateLimitHeaders.RemainingTokens, RateLimitHeaders.ResetTokens,
-    ];
-
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.GetAiRequest()!;
@@ -76,10 +70,9 @@ internal sealed partial class TokenAdmissionMiddleware(
         context.Response.OnStarting(static state =>
         {
             var (http, held) = ((HttpContext, RateLimitReservation))state;
-            var headers = http.Response.Headers;
-            // The provider's headers describe the gateway's own provider quota, not the caller's limits.
-            foreach (var name in UpstreamRateLimitHeaders) headers.Remove(name);
-            RateLimitHeaders.Write(headers, held);
+            // The provider's headers describe the gateway's own provider quota, not the caller's limits: each one
+            // is replaced by the caller's figure, or removed where the caller has no such limit.
+            RateLimitHeaders.Replace(http.Response.Headers, held);
             return Task.CompletedTask;
         }, (context, reservation));
 

@@ -14,10 +14,23 @@ internal static class RateLimitHeaders
     public const string ResetTokens = "x-ratelimit-reset-tokens";
     public const string RetryAfterMs = "retry-after-ms";
 
-    /// <summary>The <c>x-ratelimit-*</c> headers of an admitted request; none for a degraded (fail-open) admission.</summary>
-    public static void Write(IHeaderDictionary headers, RateLimitReservation reservation)
+    /// <summary>
+    /// The <c>x-ratelimit-*</c> headers of an admitted request, in place of any the upstream sent: a dimension the
+    /// caller has no limit on (or a degraded, fail-open admission) has its headers removed.
+    /// </summary>
+    public static void Replace(IHeaderDictionary headers, RateLimitReservation reservation)
     {
+        // Setting a header replaces the upstream's value, so only a dimension left unwritten needs a removal.
         Write(headers, reservation.Requests, reservation.Tokens);
+        if (reservation.Requests is null) Remove(headers, LimitRequests, RemainingRequests, ResetRequests);
+        if (reservation.Tokens is null) Remove(headers, LimitTokens, RemainingTokens, ResetTokens);
+    }
+
+    private static void Remove(IHeaderDictionary headers, string limit, string remaining, string reset)
+    {
+        headers.Remove(limit);
+        headers.Remove(remaining);
+        headers.Remove(reset);
     }
 
     /// <summary>
@@ -88,16 +101,31 @@ internal static class RateLimitHeaders
     {
         if (requests is not null)
         {
-            headers[LimitRequests] = requests.Limit.ToString(CultureInfo.InvariantCulture);
+            headers[LimitRequests] = LimitText(ref s_requestLimit, requests.Limit);
             headers[RemainingRequests] = requests.Remaining.ToString(CultureInfo.InvariantCulture);
             headers[ResetRequests] = FormatDuration(requests.ResetAfter);
         }
 
         if (tokens is not null)
         {
-            headers[LimitTokens] = tokens.Limit.ToString(CultureInfo.InvariantCulture);
+            headers[LimitTokens] = LimitText(ref s_tokenLimit, tokens.Limit);
             headers[RemainingTokens] = tokens.Remaining.ToString(CultureInfo.InvariantCulture);
             headers[ResetTokens] = FormatDuration(tokens.ResetAfter);
         }
     }
+
+    // The limits come from config and repeat on every response: the last one written is kept as text.
+    private static CachedNumber? s_requestLimit;
+    private static CachedNumber? s_tokenLimit;
+
+    private static string LimitText(ref CachedNumber? cache, long limit)
+    {
+        var cached = Volatile.Read(ref cache);
+        if (cached is not null && cached.Value == limit) return cached.Text;
+        var text = limit.ToString(CultureInfo.InvariantCulture);
+        Volatile.Write(ref cache, new CachedNumber(limit, text));
+        return text;
+    }
+
+    private sealed record CachedNumber(long Value, string Text);
 }

@@ -26,7 +26,7 @@ public class RateLimitHeadersTests
         Assert.Equal(expected, RateLimitHeaders.FormatDuration(TimeSpan.FromMilliseconds(ms)));
 
     [Fact]
-    public void Write_Reservation_WritesTightestRequestAndTokenLimits()
+    public void Replace_Reservation_WritesTightestRequestAndTokenLimits()
     {
         var reservation = new RateLimitReservation(
             [],
@@ -37,7 +37,7 @@ public class RateLimitHeadersTests
             isDegraded: false);
         var headers = new HeaderDictionary();
 
-        RateLimitHeaders.Write(headers, reservation);
+        RateLimitHeaders.Replace(headers, reservation);
 
         Assert.Equal("60", headers["x-ratelimit-limit-requests"]);
         Assert.Equal("59", headers["x-ratelimit-remaining-requests"]);
@@ -48,14 +48,63 @@ public class RateLimitHeadersTests
     }
 
     [Fact]
-    public void Write_DegradedReservation_WritesNothing()
+    public void Replace_DegradedReservation_LeavesNoRateLimitHeader()
     {
-        var headers = new HeaderDictionary();
+        var headers = UpstreamHeaders();
 
-        RateLimitHeaders.Write(headers, RateLimitReservation.Degraded(10));
+        RateLimitHeaders.Replace(headers, RateLimitReservation.Degraded(10));
 
-        Assert.Empty(headers);
+        Assert.Equal(["content-type"], headers.Keys);
     }
+
+    [Fact]
+    public void Replace_OnlyARequestLimit_ReplacesRequestHeadersAndRemovesTheUpstreamTokenHeaders()
+    {
+        var headers = UpstreamHeaders();
+        var reservation = new RateLimitReservation(
+            [], [], 100, new RateLimitStatus(Scope, LimitDimension.Requests, 60, 59, TimeSpan.FromSeconds(1)), null, isDegraded: false);
+
+        RateLimitHeaders.Replace(headers, reservation);
+
+        Assert.Equal("60", headers["x-ratelimit-limit-requests"]);
+        Assert.Equal("59", headers["x-ratelimit-remaining-requests"]);
+        Assert.Equal("1s", headers["x-ratelimit-reset-requests"]);
+        Assert.False(headers.ContainsKey("x-ratelimit-limit-tokens"));
+        Assert.False(headers.ContainsKey("x-ratelimit-remaining-tokens"));
+        Assert.False(headers.ContainsKey("x-ratelimit-reset-tokens"));
+        Assert.Equal(4, headers.Count);
+    }
+
+    [Fact]
+    public void Replace_ChangedLimit_WritesTheNewLimitNotTheRememberedText()
+    {
+        foreach (var limit in new long[] { 60, 60, 1_000, 60 })
+        {
+            var headers = new HeaderDictionary();
+            var reservation = new RateLimitReservation(
+                [], [], 1,
+                new RateLimitStatus(Scope, LimitDimension.Requests, limit, 1, TimeSpan.Zero),
+                new RateLimitStatus(Scope, LimitDimension.Tokens, limit * 10, 1, TimeSpan.Zero),
+                isDegraded: false);
+
+            RateLimitHeaders.Replace(headers, reservation);
+
+            Assert.Equal(limit.ToString(System.Globalization.CultureInfo.InvariantCulture), headers["x-ratelimit-limit-requests"]);
+            Assert.Equal((limit * 10).ToString(System.Globalization.CultureInfo.InvariantCulture), headers["x-ratelimit-limit-tokens"]);
+        }
+    }
+
+    /// <summary>What a provider sends about the gateway's own quota with it.</summary>
+    private static HeaderDictionary UpstreamHeaders() => new()
+    {
+        ["content-type"] = "application/json",
+        ["x-ratelimit-limit-requests"] = "10000",
+        ["x-ratelimit-remaining-requests"] = "9999",
+        ["x-ratelimit-reset-requests"] = "6ms",
+        ["x-ratelimit-limit-tokens"] = "30000000",
+        ["x-ratelimit-remaining-tokens"] = "29999980",
+        ["x-ratelimit-reset-tokens"] = "0s",
+    };
 
     [Fact]
     public void Write_Rejection_RoundsRetryAfterUp()
