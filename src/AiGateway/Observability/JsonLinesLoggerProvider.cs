@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Json;
 using System.Threading.Channels;
 
 namespace AiGateway.Observability;
@@ -52,7 +53,7 @@ internal sealed class JsonLinesLoggerProvider : ILoggerProvider
         _pump.Wait(TimeSpan.FromSeconds(5));
     }
 
-    private void Enqueue<TState>(string category, LogLevel level, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    private void Enqueue<TState>(JsonEncodedText category, LogLevel level, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
@@ -142,6 +143,8 @@ internal sealed class JsonLinesLoggerProvider : ILoggerProvider
 
     private sealed class JsonLinesLogger(JsonLinesLoggerProvider owner, string category) : ILogger
     {
+        private readonly JsonEncodedText _category = JsonLogFormatter.EncodeCategory(category);
+
         // Scopes are not written, as with the JSON console formatter's default.
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
@@ -151,7 +154,7 @@ internal sealed class JsonLinesLoggerProvider : ILoggerProvider
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             if (logLevel == LogLevel.None) return;
-            owner.Enqueue(category, logLevel, eventId, state, exception, formatter);
+            owner.Enqueue(_category, logLevel, eventId, state, exception, formatter);
         }
     }
 }

@@ -36,6 +36,18 @@ internal static class JsonLogFormatter
         EventId eventId,
         TState state,
         Exception? exception,
+        Func<TState, Exception?, string> formatter) =>
+        Write(output, timestamp, level, EncodeCategory(category), eventId, state, exception, formatter);
+
+    /// <summary>As above, with the category encoded once by the caller (a logger's category never changes).</summary>
+    public static void Write<TState>(
+        IBufferWriter<byte> output,
+        DateTimeOffset timestamp,
+        LogLevel level,
+        JsonEncodedText category,
+        EventId eventId,
+        TState state,
+        Exception? exception,
         Func<TState, Exception?, string> formatter)
     {
         var writer = t_writer;
@@ -49,11 +61,11 @@ internal static class JsonLogFormatter
         }
 
         writer.WriteStartObject();
-        Span<char> stamp = stackalloc char[24];
-        timestamp.UtcDateTime.TryFormat(stamp, out var written, "yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
-        writer.WriteString("Timestamp"u8, stamp[..written]);
+        Span<byte> stamp = stackalloc byte[TimestampLength];
+        FormatTimestamp(timestamp.UtcDateTime, stamp);
+        writer.WriteString("Timestamp"u8, stamp);
         writer.WriteNumber("EventId"u8, eventId.Id);
-        writer.WriteString("LogLevel"u8, LevelName(level));
+        writer.WriteString("LogLevel"u8, LevelNames[(int)level is >= 0 and < 6 ? (int)level : 6]);
         writer.WriteString("Category"u8, category);
         // The request line's entry is a struct: handled without boxing it (an interface check on TState would box it).
         if (typeof(TState) == typeof(RequestLogEntry))
@@ -121,16 +133,48 @@ internal static class JsonLogFormatter
         }
     }
 
-    private static string LevelName(LogLevel level) => level switch
+    /// <summary>A category as the line writes it.</summary>
+    public static JsonEncodedText EncodeCategory(string category) => JsonEncodedText.Encode(category, WriterOptions.Encoder);
+
+    /// <summary>Indexed by <see cref="LogLevel"/> (Trace … Critical), then None.</summary>
+    private static readonly JsonEncodedText[] LevelNames =
+        [.. new[] { "Trace", "Debug", "Information", "Warning", "Error", "Critical", "None" }.Select(name => JsonEncodedText.Encode(name))];
+
+    /// <summary>Bytes of <c>yyyy-MM-ddTHH:mm:ss.fffZ</c>.</summary>
+    internal const int TimestampLength = 24;
+
+    private const int SecondLength = 19;
+
+    /// <summary>The text up to the second of the last line's timestamp: every line of the same second shares it.</summary>
+    private sealed record SecondText(long Second, byte[] Utf8);
+
+    private static SecondText? s_second;
+
+    /// <summary>
+    /// Writes <paramref name="utc"/> as <c>yyyy-MM-ddTHH:mm:ss.fffZ</c> (what the custom format string gives) into
+    /// <paramref name="destination"/>; the date and time of day are formatted once a second, the milliseconds each time.
+    /// A custom DateTime format cost 0.4 µs per request line.
+    /// </summary>
+    internal static void FormatTimestamp(DateTime utc, Span<byte> destination)
     {
-        LogLevel.Trace => "Trace",
-        LogLevel.Debug => "Debug",
-        LogLevel.Information => "Information",
-        LogLevel.Warning => "Warning",
-        LogLevel.Error => "Error",
-        LogLevel.Critical => "Critical",
-        _ => "None",
-    };
+        var ticks = utc.Ticks;
+        var second = ticks / TimeSpan.TicksPerSecond;
+        var cached = Volatile.Read(ref s_second);
+        if (cached is null || cached.Second != second)
+        {
+            var text = new byte[SecondLength];
+            utc.TryFormat(text, out _, "yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+            cached = new SecondText(second, text);
+            Volatile.Write(ref s_second, cached);
+        }
+        cached.Utf8.CopyTo(destination);
+        var ms = (int)(ticks / TimeSpan.TicksPerMillisecond % 1000);
+        destination[SecondLength] = (byte)'.';
+        destination[SecondLength + 1] = (byte)('0' + ms / 100);
+        destination[SecondLength + 2] = (byte)('0' + ms / 10 % 10);
+        destination[SecondLength + 3] = (byte)('0' + ms % 10);
+        destination[SecondLength + 4] = (byte)'Z';
+    }
 }
 
 /// <summary>Log state that writes its own fields as JSON, so hot log lines are formatted without boxing.</summary>

@@ -24,6 +24,28 @@ public partial class JsonLinesLoggerProviderTests
     private static partial void Value(ILogger logger, double value);
 
     [Fact]
+    public void FormatTimestamp_EqualsTheCustomFormatAcrossSecondsAndYears()
+    {
+        var random = new Random(42);
+        var start = new DateTime(2026, 12, 31, 23, 59, 58, 990, DateTimeKind.Utc);
+        var times = new List<DateTime>();
+        // Steps of 7 ms across a second, minute, day and year boundary; then back in time (another thread's older
+        // timestamp); then random instants from year 1 to 9999.
+        for (var i = 0; i < 600; i++) times.Add(start.AddMilliseconds(7 * i));
+        times.Add(start);
+        times.Add(DateTime.MinValue);
+        times.Add(DateTime.MaxValue);
+        for (var i = 0; i < 2_000; i++) times.Add(new DateTime(random.NextInt64(DateTime.MaxValue.Ticks), DateTimeKind.Utc));
+
+        Span<byte> stamp = stackalloc byte[JsonLogFormatter.TimestampLength];
+        foreach (var time in times)
+        {
+            JsonLogFormatter.FormatTimestamp(time, stamp);
+            Assert.Equal(time.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture), Encoding.UTF8.GetString(stamp));
+        }
+    }
+
+    [Fact]
     public void Write_LoggerMessage_ConsoleShapeWithoutTemplateOrRepeatedMessage()
     {
         var line = Format(logger => Sample(logger, "POST", "/v1/chat/completions", 200, 1.25, null));
