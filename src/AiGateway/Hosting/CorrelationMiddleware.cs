@@ -39,16 +39,13 @@ internal sealed class CorrelationMiddleware(RequestDelegate next, TimeProvider t
     /// </summary>
     internal static string NewId(long unixMilliseconds)
     {
-        Span<byte> random = stackalloc byte[10];
-        Random.Shared.NextBytes(random);
-        var high = (ulong)unixMilliseconds << 16 | System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(random);
-        var low = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(random[2..]);
-        return string.Create(36, (high, low), static (chars, bits) =>
-        {
-            "req_".CopyTo(chars);
-            bits.high.TryFormat(chars[4..], out _, "x16", System.Globalization.CultureInfo.InvariantCulture);
-            bits.low.TryFormat(chars[20..], out _, "x16", System.Globalization.CultureInfo.InvariantCulture);
-        });
+        Span<byte> bits = stackalloc byte[16];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bits, (ulong)unixMilliseconds << 16);
+        Random.Shared.NextBytes(bits[6..]);
+        Span<char> id = stackalloc char[36];
+        "req_".CopyTo(id);
+        Convert.TryToHexStringLower(bits, id[4..], out _);
+        return new string(id);
     }
 
     /// <summary>1 to 128 characters of letters, digits and <c>-_.:</c>, so the id is safe in headers and logs.</summary>

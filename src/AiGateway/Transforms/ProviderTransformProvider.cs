@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using AiGateway.Auth;
 using AiGateway.Pipeline;
 using AiGateway.Protocol;
@@ -34,7 +35,9 @@ internal sealed class ProviderTransformProvider : ITransformProvider
     /// gateway sends its own), and Accept-Encoding (plain upstream bodies: the gateway reads usage and errors from
     /// them, and loopback-to-cloud compression costs more CPU than it saves).
     /// </summary>
-    private static readonly string[] StrippedHeaders = [.. CredentialHeaders.Client, .. DialectHeaders, .. ForwardingHeaders, RequestIdHeader, HeaderNames.AcceptEncoding];
+    private static readonly FrozenSet<string> StrippedHeaders =
+        ((string[])[.. CredentialHeaders.Client, .. DialectHeaders, .. ForwardingHeaders, RequestIdHeader, HeaderNames.AcceptEncoding])
+            .ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Largest upstream error body inspected; larger bodies are replaced by a generic error.</summary>
     private const int MaxErrorBody = 64 * 1024;
@@ -53,12 +56,12 @@ internal sealed class ProviderTransformProvider : ITransformProvider
 
     private static ValueTask TransformRequest(RequestTransformContext context)
     {
-        // Removing a header from the outgoing request parses its name each time; most requests carry few of
-        // these, so only the ones the client actually sent are removed (the outgoing headers are its copy).
-        var incoming = context.HttpContext.Request.Headers;
-        foreach (var header in StrippedHeaders)
+        // Removing a header from the outgoing request parses its name each time, and looking up each stripped name
+        // in the client's headers costs more than one pass over the handful a client sends: only the ones the
+        // client actually sent are removed (the outgoing headers are its copy).
+        foreach (var header in context.HttpContext.Request.Headers)
         {
-            if (incoming.ContainsKey(header)) RequestTransform.RemoveHeader(context, header);
+            if (StrippedHeaders.Contains(header.Key)) RequestTransform.RemoveHeader(context, header.Key);
         }
         context.ProxyRequest.Headers.TryAddWithoutValidation(RequestIdHeader, context.HttpContext.TraceIdentifier);
 

@@ -18,8 +18,22 @@ internal static class ResponseRelay
     private static ReadOnlySpan<byte> DataPrefix => "data: "u8;
     private static ReadOnlySpan<byte> Done => "[DONE]"u8;
 
-    public static bool IsEventStream(HttpContent content) =>
-        content.Headers.ContentType?.MediaType is { } mediaType && mediaType.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// Whether the upstream body is an event stream, read from the raw <c>Content-Type</c> (its media type, before any
+    /// parameter): <see cref="System.Net.Http.Headers.HttpContentHeaders.ContentType"/> would parse it into an object on every response.
+    /// </summary>
+    public static bool IsEventStream(HttpContent content)
+    {
+        if (!content.Headers.NonValidated.TryGetValues("Content-Type", out var values) || values.Count != 1) return false;
+        foreach (var value in values)
+        {
+            var mediaType = value.AsSpan();
+            var parameters = mediaType.IndexOf(';');
+            if (parameters >= 0) mediaType = mediaType[..parameters];
+            return mediaType.Trim().Equals("text/event-stream", StringComparison.OrdinalIgnoreCase);
+        }
+        return false;
+    }
 
     /// <summary>Copies a JSON (or any non-SSE) body to the client and records its usage.</summary>
     public static async Task RelayJsonAsync(Stream upstream, HttpResponse response, AiRequest request, CancellationToken ct)
