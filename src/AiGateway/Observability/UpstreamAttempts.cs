@@ -30,7 +30,8 @@ internal sealed class UpstreamAttempts(GatewayMetrics metrics, ResilienceMetrics
         return new Scope(telemetry, kind, activity, time.GetTimestamp());
     }
 
-    public void End(HttpContext context, AiRequest request, in Scope scope)
+    /// <param name="forwarderError">YARP's error feature after the attempt (null when it succeeded or nothing was forwarded).</param>
+    public void End(HttpContext context, AiRequest request, in Scope scope, IForwarderErrorFeature? forwarderError)
     {
         if (scope.Telemetry is not { } telemetry) return;
         try
@@ -38,7 +39,7 @@ internal sealed class UpstreamAttempts(GatewayMetrics metrics, ResilienceMetrics
             var deployment = request.Deployment!;
             var end = time.GetTimestamp();
             telemetry.EndAttempt(scope.Start, end);
-            var errorType = ErrorType(context);
+            var errorType = ErrorType(forwarderError);
             var status = context.Response.StatusCode;
             resilience.Attempt(deployment, scope.Kind, status, errorType);
             if (telemetry.ResponseHeadersTimestamp > scope.Start)
@@ -91,8 +92,8 @@ internal sealed class UpstreamAttempts(GatewayMetrics metrics, ResilienceMetrics
     }
 
     /// <summary>The forwarder's failure when no upstream response came back (timeout, refused connection…), else null.</summary>
-    private static string? ErrorType(HttpContext context) =>
-        context.Features.Get<IForwarderErrorFeature>() is { Error: not ForwarderError.None } error ? ForwarderErrorName(error.Error) : null;
+    private static string? ErrorType(IForwarderErrorFeature? forwarderError) =>
+        forwarderError is { Error: not ForwarderError.None } error ? ForwarderErrorName(error.Error) : null;
 
     private static string ForwarderErrorName(ForwarderError error) => error switch
     {

@@ -173,7 +173,7 @@ internal sealed partial class FailoverMiddleware(
                 }
                 finally
                 {
-                    owner._attempts.End(context, request, answered);
+                    owner._attempts.End(context, request, answered, forwarderError: null);
                 }
                 stats.Breaker.RecordSuccess(resilience.Breaker);
                 return new AttemptResult(false);
@@ -205,13 +205,16 @@ internal sealed partial class FailoverMiddleware(
             context.RequestAborted = clock.Token;
             stats.Enter();
             var attempt = owner._attempts.Begin(request);
+            IForwarderErrorFeature? forwarderError = null;
             try
             {
                 await owner._next(context);
             }
             finally
             {
-                owner._attempts.End(context, request, attempt);
+                // Looked up once: a feature Kestrel does not know is a scan, and it is absent on almost every request.
+                forwarderError = context.GetForwarderErrorFeature();
+                owner._attempts.End(context, request, attempt, forwarderError);
                 stats.Exit();
                 context.RequestAborted = request.ClientAborted;
                 request.Clock = null;
@@ -222,7 +225,7 @@ internal sealed partial class FailoverMiddleware(
                 return new AttemptResult(false);
             }
 
-            if ((request.Failure is not null || context.GetForwarderErrorFeature() is not null) && context.GetReverseProxyFeature().ProxiedDestination is { } failedDestination)
+            if ((request.Failure is not null || forwarderError is not null) && context.GetReverseProxyFeature().ProxiedDestination is { } failedDestination)
             {
                 (_failedDestinations ??= []).Add(failedDestination);
             }
@@ -233,7 +236,7 @@ internal sealed partial class FailoverMiddleware(
                 return new AttemptResult(Retryable: !context.Response.HasStarted);
             }
 
-            if (context.GetForwarderErrorFeature() is { } error && !context.Response.HasStarted)
+            if (forwarderError is { } error && !context.Response.HasStarted)
             {
                 _lastForwarderError = error;
                 var timedOut = error.Error == ForwarderError.RequestTimedOut || clock.FirstByteTimedOut;

@@ -70,12 +70,12 @@ internal sealed class ProviderTransformProvider : ITransformProvider
         return ValueTask.CompletedTask;
     }
 
-    private static async ValueTask TransformResponse(ResponseTransformContext context)
+    private static ValueTask TransformResponse(ResponseTransformContext context)
     {
         var upstream = context.ProxyResponse;
         if (upstream is null)
         {
-            return;
+            return ValueTask.CompletedTask;
         }
         context.HttpContext.GetAiRequest()?.Telemetry?.MarkResponseHeaders();
 
@@ -86,13 +86,15 @@ internal sealed class ProviderTransformProvider : ITransformProvider
             headers[UpstreamRequestIdHeader] = upstreamId;
         }
 
+        // Not an async method itself: the relay is every successful response's only await, so it is returned, not awaited.
         var status = (int)upstream.StatusCode;
-        if (status < 400)
-        {
-            await RelayAsync(context, upstream);
-            return;
-        }
+        return status < 400 ? new ValueTask(RelayAsync(context, upstream)) : TransformErrorAsync(context, upstream, status);
+    }
 
+    /// <summary>An upstream error: held back for another attempt, or mapped to the client's error shape.</summary>
+    private static async ValueTask TransformErrorAsync(ResponseTransformContext context, HttpResponseMessage upstream, int status)
+    {
+        var headers = context.HttpContext.Response.Headers;
         context.SuppressResponseBody = true;
         var aiRequest = context.HttpContext.GetAiRequest()!;
         var deployment = aiRequest.Deployment!;
