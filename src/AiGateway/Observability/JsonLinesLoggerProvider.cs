@@ -1,15 +1,19 @@
 using System.Buffers;
 using System.Text.Json;
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 
 namespace AiGateway.Observability;
 
 /// <summary>
 /// The gateway's JSON console logger: each entry is formatted to UTF-8 on the logging thread
-/// (<see cref="JsonLogFormatter"/>) and queued; one writer drains the queue and writes everything queued
-/// with one write to standard output. Under load many lines share one write, where .NET's console logger
-/// formats through a string and a <see cref="TextWriter"/> and makes a flushed write per line, a cost
-/// of the same order as forwarding the request itself.
+/// (<see cref="JsonLogFormatter"/>) and queued; one writer thread drains the queue every few milliseconds and
+/// writes everything queued with one write to standard output. Under load many lines share one write, where
+/// .NET's console logger formats through a string and a <see cref="TextWriter"/> and makes a flushed write per
+/// line, a cost of the same order as forwarding the request itself.
+/// The writer is a thread of its own that wakes on a short period rather than being woken per batch: waking a
+/// waiting reader queued two thread-pool work items per batch, and workers woken for them spun looking for more
+/// work; a line waits at most <see cref="BusyPeriodMs"/> (under load) or <see cref="IdlePeriodMs"/> (after a
+/// quiet period) before it is written.
 /// When the queue is full (the output cannot keep up) new lines are dropped, never the request, and the
 /// number dropped is reported in a line of its own once the writer catches up.
 /// </summary>
@@ -19,26 +23,31 @@ internal sealed class JsonLinesLoggerProvider : ILoggerProvider
     /// <summary>Lines held while the output is slow; beyond this they are counted and dropped.</summary>
     public const int DefaultQueueCapacity = 16_384;
 
+    /// <summary>The writer's period while lines keep coming.</summary>
+    public const int BusyPeriodMs = 5;
+
+    /// <summary>The writer's period after a period that had nothing to write.</summary>
+    public const int IdlePeriodMs = 50;
+
     private const int BatchBytes = 64 * 1024;
 
     private readonly Stream _output;
     private readonly TimeProvider _time;
-    private readonly Channel<Line> _queue;
-    private readonly Task _pump;
+    private readonly int _capacity;
+    private readonly ConcurrentQueue<Line> _queue = new();
+    private readonly ManualResetEventSlim _stop = new(false, spinCount: 0);
+    private readonly Thread _writer;
+    private int _queued;
+    private volatile bool _stopping;
     private long _dropped;
 
     public JsonLinesLoggerProvider(Stream output, TimeProvider time, int queueCapacity = DefaultQueueCapacity)
     {
         _output = output;
         _time = time;
-        _queue = Channel.CreateBounded<Line>(
-            new BoundedChannelOptions(queueCapacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true },
-            dropped =>
-            {
-                ArrayPool<byte>.Shared.Return(dropped.Bytes);
-                Interlocked.Increment(ref _dropped);
-            });
-        _pump = Task.Run(PumpAsync);
+        _capacity = queueCapacity;
+        _writer = new Thread(Pump) { IsBackground = true, Name = "AiGateway log writer" };
+        _writer.Start();
     }
 
     /// <summary>Lines dropped because the queue was full, since start.</summary>
@@ -49,68 +58,44 @@ internal sealed class JsonLinesLoggerProvider : ILoggerProvider
     /// <summary>Writes what is queued and stops the writer (at most a few seconds).</summary>
     public void Dispose()
     {
-        _queue.Writer.TryComplete();
-        _pump.Wait(TimeSpan.FromSeconds(5));
+        _stopping = true;
+        _stop.Set();
+        _writer.Join(TimeSpan.FromSeconds(5));
     }
 
     private void Enqueue<TState>(JsonEncodedText category, LogLevel level, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
+        // After Dispose nothing is written any more.
+        if (_stopping) return;
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
         JsonLogFormatter.Write(buffer, _time.GetUtcNow(), level, category, eventId, state, exception, formatter);
+        if (Interlocked.Increment(ref _queued) > _capacity)
+        {
+            Interlocked.Decrement(ref _queued);
+            Interlocked.Increment(ref _dropped);
+            return;
+        }
         var bytes = ArrayPool<byte>.Shared.Rent(buffer.WrittenCount);
         buffer.WrittenSpan.CopyTo(bytes);
-        if (!_queue.Writer.TryWrite(new Line(bytes, buffer.WrittenCount)))
-        {
-            // Only after Dispose: the bounded queue itself drops through its callback.
-            ArrayPool<byte>.Shared.Return(bytes);
-        }
+        _queue.Enqueue(new Line(bytes, buffer.WrittenCount));
     }
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 
-    private async Task PumpAsync()
+    private void Pump()
     {
         var batch = new byte[BatchBytes];
-        var reader = _queue.Reader;
         long reported = 0;
         try
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            while (true)
             {
-                // Go to the back of the thread pool's queue once: the requests queued ahead log their lines
-                // meanwhile, and they share this write. No timer, so nothing extra to wake.
-                await Task.Yield();
-                var used = 0;
-                while (reader.TryRead(out var line))
-                {
-                    if (used + line.Length > batch.Length)
-                    {
-                        Write(batch, used);
-                        used = 0;
-                    }
-                    if (line.Length > batch.Length)
-                    {
-                        Write(line.Bytes, line.Length);
-                    }
-                    else
-                    {
-                        line.Bytes.AsSpan(0, line.Length).CopyTo(batch.AsSpan(used));
-                        used += line.Length;
-                    }
-                    ArrayPool<byte>.Shared.Return(line.Bytes);
-                }
-                if (used > 0) Write(batch, used);
-
-                var dropped = Dropped;
-                if (dropped != reported)
-                {
-                    WriteDroppedNotice(dropped - reported);
-                    reported = dropped;
-                }
-                // No timed pause to gather bigger batches: measured, waking a timer cost more than the writes it saved.
-                _output.Flush();
+                var stopping = _stopping;
+                var wrote = Drain(batch, ref reported);
+                if (stopping) return;
+                _stop.Wait(wrote ? BusyPeriodMs : IdlePeriodMs);
             }
         }
         catch (IOException)
@@ -120,6 +105,47 @@ internal sealed class JsonLinesLoggerProvider : ILoggerProvider
         catch (ObjectDisposedException)
         {
         }
+        catch (NotSupportedException)
+        {
+        }
+    }
+
+    /// <summary>Writes every queued line, in order, batched; returns whether there was anything.</summary>
+    private bool Drain(byte[] batch, ref long reported)
+    {
+        var used = 0;
+        var any = false;
+        while (_queue.TryDequeue(out var line))
+        {
+            any = true;
+            Interlocked.Decrement(ref _queued);
+            if (used + line.Length > batch.Length)
+            {
+                Write(batch, used);
+                used = 0;
+            }
+            if (line.Length > batch.Length)
+            {
+                Write(line.Bytes, line.Length);
+            }
+            else
+            {
+                line.Bytes.AsSpan(0, line.Length).CopyTo(batch.AsSpan(used));
+                used += line.Length;
+            }
+            ArrayPool<byte>.Shared.Return(line.Bytes);
+        }
+        if (used > 0) Write(batch, used);
+
+        var dropped = Dropped;
+        if (dropped != reported)
+        {
+            WriteDroppedNotice(dropped - reported);
+            reported = dropped;
+            any = true;
+        }
+        if (any) _output.Flush();
+        return any;
     }
 
     private void Write(byte[] bytes, int length) => _output.Write(bytes, 0, length);

@@ -137,6 +137,52 @@ public partial class JsonLinesLoggerProviderTests
     }
 
     [Fact]
+    public async Task Log_WithoutDispose_WrittenByTheWriterOnItsOwn_AlsoAfterAQuietPeriod()
+    {
+        var output = new GatedStream();
+        output.Release();
+        var provider = new JsonLinesLoggerProvider(output, _time);
+        var logger = provider.CreateLogger("Test");
+
+        Line(logger, 1);
+        await WaitForLinesAsync(output, 1);
+        // Longer than the idle period: the writer has gone back to waiting with nothing queued.
+        await Task.Delay(JsonLinesLoggerProvider.IdlePeriodMs * 3);
+        Line(logger, 2);
+        await WaitForLinesAsync(output, 2);
+
+        provider.Dispose();
+        Assert.Equal(2, output.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
+    public void Log_AfterDispose_IsNotWritten()
+    {
+        var output = new GatedStream();
+        output.Release();
+        var provider = new JsonLinesLoggerProvider(output, _time);
+        var logger = provider.CreateLogger("Test");
+        Line(logger, 1);
+
+        provider.Dispose();
+        Line(logger, 2);
+        Thread.Sleep(JsonLinesLoggerProvider.IdlePeriodMs * 2);
+
+        var line = Assert.Single(output.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("\"N\":1", line, StringComparison.Ordinal);
+    }
+
+    private static async Task WaitForLinesAsync(GatedStream output, int lines)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (output.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length < lines)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{lines} line(s) not written within 10 s");
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
     public void Dispose_OutputClosed_DoesNotThrow()
     {
         var output = new MemoryStream();
@@ -181,7 +227,13 @@ public partial class JsonLinesLoggerProviderTests
 
         public int Writes { get; private set; }
 
-        public string Text => Encoding.UTF8.GetString(_data.ToArray());
+        public string Text
+        {
+            get
+            {
+                lock (_data) return Encoding.UTF8.GetString(_data.ToArray());
+            }
+        }
 
         public void Release() => _gate.Set();
 
