@@ -164,16 +164,20 @@ internal static class PromptTokenCounter
                 {
                     reader.Read();
                     maxCompletionTokens = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value) ? value : null;
+                    reader.Skip();
                 }
                 else if (reader.ValueTextEquals("max_tokens"u8))
                 {
                     reader.Read();
                     maxTokens = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value) ? value : null;
+                    reader.Skip();
                 }
                 else if (reader.ValueTextEquals("n"u8))
                 {
                     reader.Read();
                     choices = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value) && value > 0 ? value : 1;
+                    // An object or array value is stepped over whole: its members are not the request's.
+                    reader.Skip();
                 }
                 else if (reader.ValueTextEquals("tools"u8) || reader.ValueTextEquals("functions"u8)
                     || reader.ValueTextEquals("tool_choice"u8) || reader.ValueTextEquals("function_call"u8))
@@ -192,7 +196,8 @@ internal static class PromptTokenCounter
             return false;
         }
 
-        if (!sawMessages || total > int.MaxValue) return false;
+        // Only a pass that ended on the root's closing brace read every member of the request.
+        if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 0 || !sawMessages || total > int.MaxValue) return false;
         tokens = (int)total;
         requested = maxCompletionTokens is { } mct ? new(mct, "max_completion_tokens")
             : maxTokens is { } mt ? new(mt, "max_tokens")

@@ -25,6 +25,11 @@ public class PlainChatCountTests
         """{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":10,"max_tokens":"x","n":0}""",
         """{"model":"m","messages":[{"role":"user","content":"hi"}],"max_completion_tokens":"x","max_tokens":99999999999,"n":2,"n":-1}""",
         """{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":1.5,"n":2.5,"temperature":0.2,"stream":true,"stream_options":{"include_usage":true},"stop":["\n"]}""",
+        // Members whose values are containers are stepped over whole: names inside them are not the request's.
+        """{"model":"m","n":{"messages":[{"role":"user","content":"nested, not counted"}]},"messages":[{"role":"user","content":"the real one"}]}""",
+        """{"model":"m","messages":[{"role":"user","content":"hi"}],"n":{"n":128}}""",
+        """{"model":"m","messages":[{"role":"user","content":"hi"}],"n":{"max_completion_tokens":99999999}}""",
+        """{"model":"m","messages":[{"role":"user","content":"hi"}],"n":[],"max_tokens":{"n":5},"max_completion_tokens":[1,{"max_tokens":2}]}""",
         """{"model":"m","messages":[]}""",
         """{"model":"m","messages":[{}]}""",
         """{"model":"m","messages":[{"content":"no role"},{"role":7,"content":"role not a string"}]}""",
@@ -84,6 +89,9 @@ public class PlainChatCountTests
     [InlineData("""{"model":"m","messages":[{"role":"user","content":"a"}],"messages":[{"role":"user","content":"b"}]}""")]
     [InlineData("""{"model":"m","messages":[{"role":"user","role":"function","content":"a"}]}""")]
     [InlineData("""{"model":"m"}""")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"n":[],"messages":[{"role":"user","content":"a second, longer array"}]}""")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"n":{},"messages":[5]}""")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"n":{},"tools":[{"type":"function","function":{"name":"f"}}]}""")]
     [InlineData("""[1]""")]
     [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}""")]
     public void OtherShapes_AreLeftToTheDocumentPath(string body) =>
