@@ -30,7 +30,7 @@ public class HotPathBenchmarks
         return _catalog.TryGetValue(scanned.Model, out var value) ? value : -1;
     }
 
-    /// <summary>Token admission for a body that is not plain messages (tools, content parts): parse, then count the document.</summary>
+    /// <summary>The document path token admission takes for bodies that are not plain messages (tools, content parts): parse, then count.</summary>
     [Benchmark]
     public int CountPromptTokens() => PromptTokenCounter.Count(_counter, PromptKind.ChatCompletions, Payloads.ChatRequest).Tokens;
 
@@ -38,8 +38,9 @@ public class HotPathBenchmarks
     [Benchmark]
     public int CountPlainChatPromptTokens()
     {
-        PromptTokenCounter.TryCountPlainChat(_counter, Payloads.ChatRequest, out var tokens, out _, out _);
-        return tokens;
+        return PromptTokenCounter.TryCountPlainChat(_counter, Payloads.ChatRequest, out var tokens, out _, out _)
+            ? tokens
+            : throw new InvalidOperationException("The benchmark body is not a plain chat body: this would time the wrong path.");
     }
 
     /// <summary>What the SSE relay does per stream tail: parse events and read the usage chunk.</summary>

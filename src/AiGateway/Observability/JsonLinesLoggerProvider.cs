@@ -98,15 +98,11 @@ internal sealed class JsonLinesLoggerProvider : ILoggerProvider
                 Thread.Sleep(wrote ? BusyPeriodMs : IdlePeriodMs);
             }
         }
-        catch (IOException)
+        catch (Exception)
         {
-            // Standard output is gone (closed pipe): nothing left to log to.
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-        catch (NotSupportedException)
-        {
+            // Standard output is gone (closed pipe, disposed) or cannot be written: nothing left to log to. The writer
+            // is a thread of its own, so whatever happened must not end the process; lines are no longer formatted.
+            _stopping = true;
         }
     }
 
