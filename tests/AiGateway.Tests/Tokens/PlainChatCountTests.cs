@@ -57,17 +57,8 @@ public class PlainChatCountTests
     [Fact]
     public void PlainBody_CountsTheKnownCookbookFigure()
     {
-        // Same body as the cookbook example in PromptTokenCounterTests (the API reported 129 with cl100k_base).
-        const string body = """
-            {"model":"gpt-4","messages":[
-              {"role":"system","content":"You are a helpful, pattern-following assistant that translates corporate jargon into plain English."},
-              {"role":"system","name":"example_user","content":"New synergies will help drive top-line growth."},
-              {"role":"system","name":"example_assistant","content":"Things working well together will increase revenue."},
-              {"role":"system","name":"example_user","content":"Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage."},
-              {"role":"system","name":"example_assistant","content":"Let's talk later when we're less busy about how to do better."},
-              {"role":"user","content":"This late pivot means we don't have time to boil the ocean for the client deliverable."}
-            ]}
-            """;
+        // The cookbook example (the API reported 129 prompt tokens with cl100k_base).
+        var body = PromptTokenCounterTests.CookbookMessages;
 
         Assert.True(PromptTokenCounter.TryCountPlainChat(SharedTokenizers.Get("cl100k_base"), Encoding.UTF8.GetBytes(body), out var tokens, out _, out _));
         Assert.Equal(129, tokens);

@@ -8,7 +8,7 @@ public class PromptTokenCounterTests
 {
     // OpenAI cookbook "How to count tokens with tiktoken", section 6: the API reported 129 prompt tokens for
     // gpt-3.5-turbo / gpt-4-0613 / gpt-4 and 124 for gpt-4o / gpt-4o-mini.
-    private const string CookbookMessages = """
+    internal const string CookbookMessages = """
         {"model":"gpt-4","messages":[
           {"role":"system","content":"You are a helpful, pattern-following assistant that translates corporate jargon into plain English."},
           {"role":"system","name":"example_user","content":"New synergies will help drive top-line growth."},
