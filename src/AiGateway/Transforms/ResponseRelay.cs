@@ -25,14 +25,10 @@ internal static class ResponseRelay
     public static bool IsEventStream(HttpContent content)
     {
         if (!content.Headers.NonValidated.TryGetValues("Content-Type", out var values) || values.Count != 1) return false;
-        foreach (var value in values)
-        {
-            var mediaType = value.AsSpan();
-            var parameters = mediaType.IndexOf(';');
-            if (parameters >= 0) mediaType = mediaType[..parameters];
-            return mediaType.Trim().Equals("text/event-stream", StringComparison.OrdinalIgnoreCase);
-        }
-        return false;
+        var mediaType = values.ToString().AsSpan();
+        var parameters = mediaType.IndexOf(';');
+        if (parameters >= 0) mediaType = mediaType[..parameters];
+        return mediaType.Trim().Equals("text/event-stream", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>Copies a JSON (or any non-SSE) body to the client and records its usage.</summary>
