@@ -5,6 +5,9 @@ internal sealed class MemoryStreamSlice(ReadOnlyMemory<byte> memory) : Stream
 {
     private int _position;
 
+    /// <summary>The whole body, whatever has been read of it.</summary>
+    public ReadOnlyMemory<byte> Memory => memory;
+
     public override bool CanRead => true;
     public override bool CanSeek => true;
     public override bool CanWrite => false;

@@ -3,8 +3,11 @@ using Yarp.ReverseProxy.Forwarder;
 
 namespace AiGateway.Resilience;
 
-/// <summary>YARP's client factory plus the cluster's connect timeout, carried in the cluster metadata.</summary>
-internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactory> logger) : ForwarderHttpClientFactory(logger)
+/// <summary>
+/// YARP's client factory plus the cluster's connect timeout, carried in the cluster metadata, and the one-write request
+/// body (<see cref="BufferedBodyHandler"/>). Not sealed: tests watch the connections it makes.
+/// </summary>
+internal class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactory> logger) : ForwarderHttpClientFactory(logger)
 {
     public const string ConnectTimeoutMetadata = "aigw.connectTimeout";
 
@@ -16,6 +19,10 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
         base.ConfigureHandler(context, handler);
         handler.ConnectTimeout = ConnectTimeout(context.NewMetadata);
     }
+
+    /// <summary>Bodies the gateway holds in memory go upstream in the same write as the headers.</summary>
+    protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler) =>
+        new BufferedBodyHandler(base.WrapHandler(context, handler));
 
     protected override bool CanReuseOldClient(ForwarderHttpClientContext context) =>
         base.CanReuseOldClient(context) && ConnectTimeout(context.OldMetadata) == ConnectTimeout(context.NewMetadata);

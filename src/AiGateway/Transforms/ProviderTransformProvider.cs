@@ -67,6 +67,11 @@ internal sealed class ProviderTransformProvider : ITransformProvider
 
         var aiRequest = context.HttpContext.GetAiRequest()!;
         aiRequest.Deployment!.Cluster.Adapter.TransformRequest(context, aiRequest);
+        // A body the gateway holds in memory goes upstream in the same write as the headers (BufferedBodyHandler).
+        if (context.HttpContext.Request.Body is MemoryStreamSlice { Position: 0 } body)
+        {
+            context.ProxyRequest.Options.Set(Resilience.BufferedBodyHandler.Key, body.Memory);
+        }
         return ValueTask.CompletedTask;
     }
 
