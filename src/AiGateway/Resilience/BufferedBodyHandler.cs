@@ -38,7 +38,10 @@ internal sealed class BufferedBodyHandler(HttpMessageHandler inner) : Delegating
         var content = new BufferedContent(body);
         foreach (var header in streamed.Headers.NonValidated)
         {
-            content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            // A single value as a string: the enumerable overload boxes an enumerator per header.
+            var values = header.Value;
+            if (values.Count == 1) content.Headers.TryAddWithoutValidation(header.Key, values.ToString());
+            else content.Headers.TryAddWithoutValidation(header.Key, values);
         }
         // The client's Content-Length was set to this body's length; a transform that removed it still gets a length, not chunking.
         content.Headers.ContentLength = body.Length;
