@@ -275,6 +275,63 @@ public sealed class ResilienceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PassiveHealth_ClientsLeavingMidStream_DoNotTakeTheDestinationOutOfRotation()
+    {
+        // The stop button of a chat UI: the client reads the first chunk and goes. That says nothing about the
+        // destination, so leaving more often than the failure threshold must not take it out of rotation.
+        var calls = 0;
+        await using var upstream = await ScriptedUpstream.StartAsync(async context =>
+        {
+            Interlocked.Increment(ref calls);
+            var body = await new StreamReader(context.Request.Body).ReadToEndAsync();
+            if (!body.Contains("\"stream\":true", StringComparison.Ordinal))
+            {
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync(Ok);
+                return;
+            }
+            if (body.Contains("slow", StringComparison.Ordinal))
+            {
+                await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+            }
+            context.Response.ContentType = "text/event-stream";
+            await context.Response.WriteAsync("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n");
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+        });
+        await using var gateway = await GatewayInstance.StartAsync(Config(aAddress: upstream.BaseUrl).ToJsonString());
+
+        for (var i = 0; i < GatewayPassiveHealthPolicyThreshold + 2; i++)
+        {
+            using var client = gateway.CreateClient(GatewayInstance.Key);
+            using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = ProxyTests.Json("""{"model":"primary","stream":true,"messages":[{"role":"user","content":"hi"}]}""") };
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await using var stream = await response.Content.ReadAsStreamAsync();
+            await stream.ReadAtLeastAsync(new byte[16], 16);
+        }
+        // A client that leaves while the gateway still waits for the upstream's first byte says nothing either.
+        for (var i = 0; i < GatewayPassiveHealthPolicyThreshold + 2; i++)
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(150));
+            using var client = gateway.CreateClient(GatewayInstance.Key);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+                client.PostAsync("v1/chat/completions", ProxyTests.Json("""{"model":"primary","stream":true,"messages":[{"role":"user","content":"slow"}]}"""), cts.Token));
+        }
+        var before = Volatile.Read(ref calls);
+
+        using var next = await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(Chat));
+
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        Assert.Equal("1", next.Headers.GetValues("x-gateway-attempts").Single());
+        Assert.Equal(before + 1, Volatile.Read(ref calls));
+        var proxyState = gateway.Services.GetRequiredService<Yarp.ReverseProxy.IProxyStateLookup>();
+        Assert.All(proxyState.GetClusters().SelectMany(c => c.Destinations.Values), d => Assert.NotEqual(Yarp.ReverseProxy.Model.DestinationHealth.Unhealthy, d.Health.Passive));
+    }
+
+    private const int GatewayPassiveHealthPolicyThreshold = AiGateway.Resilience.GatewayPassiveHealthPolicy.ConsecutiveFailures;
+
+    [Fact]
     public async Task ActiveHealth_ProbesWithProviderCredential_AndSkipsFailingDestination()
     {
         _a.Given(Request.Create().WithPath("/v1/models").UsingGet()).RespondWith(Response.Create().WithStatusCode(500));

@@ -10,7 +10,8 @@ namespace AiGateway.Resilience;
 /// <summary>
 /// YARP passive health from the same signals as the deployment breakers: a destination that fails
 /// three times in a row (transport error, timeout, 429 or 5xx) leaves the cluster's rotation for the
-/// reactivation period, so a cluster with several destinations routes around the broken one.
+/// reactivation period, so a cluster with several destinations routes around the broken one. A request
+/// whose client left counts neither way.
 /// </summary>
 internal sealed class GatewayPassiveHealthPolicy(IDestinationHealthUpdater updater, IServiceProvider services) : IPassiveHealthCheckPolicy
 {
@@ -24,8 +25,16 @@ internal sealed class GatewayPassiveHealthPolicy(IDestinationHealthUpdater updat
 
     public void RequestProxied(HttpContext context, ClusterState cluster, DestinationState destination)
     {
-        var failed = context.GetForwarderErrorFeature() is not null
-            || context.GetAiRequest()?.Failure is not null
+        var aiRequest = context.GetAiRequest();
+        var error = context.GetForwarderErrorFeature();
+        // A client that left (the stop button mid-stream, or gone before the first byte) says nothing about the
+        // destination either way. The attempt's own deadlines cancel a token of their own, so they still count.
+        if ((aiRequest?.ClientAborted ?? context.RequestAborted).IsCancellationRequested || (error is not null && IsClientSide(error.Error)))
+        {
+            return;
+        }
+        var failed = error is not null
+            || aiRequest?.Failure is not null
             || context.Response.StatusCode is 429 or >= 500;
         var count = _failures.GetValue(destination, static _ => new StrongBox<int>());
         if (!failed)
@@ -46,4 +55,9 @@ internal sealed class GatewayPassiveHealthPolicy(IDestinationHealthUpdater updat
             updater.SetPassive(cluster, destination, DestinationHealth.Unhealthy, reactivation);
         }
     }
+
+    /// <summary>Errors on the client's side of the proxy: its body could not be read, or the response not written to it.</summary>
+    private static bool IsClientSide(ForwarderError error) =>
+        error is ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyClient
+            or ForwarderError.UpgradeRequestClient or ForwarderError.UpgradeResponseClient;
 }
