@@ -9,7 +9,7 @@ namespace AiGateway.Resilience;
 /// rewritten the whole body before it forwards, so that flush buys nothing: the request transform hands the body over
 /// in <see cref="Key"/>, and this handler swaps YARP's content for one over that memory. HttpClient then copies the
 /// body into its write buffer behind the headers and sends both at once (bodies larger than that buffer still go in
-/// two writes). YARP never starts its own content, so it awaits no body copy.
+/// two writes: HttpClient's buffer is 4 KB). YARP never starts its own content, so it awaits no body copy.
 /// </summary>
 internal sealed class BufferedBodyHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
 {
