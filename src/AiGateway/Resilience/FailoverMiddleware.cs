@@ -192,7 +192,6 @@ internal sealed partial class FailoverMiddleware(
                 return new AttemptResult(Retryable: true);
             }
 
-            request.UpstreamBody = upstreamBody;
             var httpRequest = context.Request;
             httpRequest.Body = new MemoryStreamSlice(upstreamBody);
             httpRequest.ContentLength = upstreamBody.Length;
