@@ -31,9 +31,6 @@ internal sealed class AiRequest
     /// <summary>The deployment chosen for the current attempt.</summary>
     public Deployment? Deployment { get; set; }
 
-    /// <summary>The body sent to the current deployment.</summary>
-    public ReadOnlyMemory<byte> UpstreamBody { get; set; }
-
     public string RequestId { get; init; } = "";
 
     /// <summary>The client's own abort signal; <c>HttpContext.RequestAborted</c> is swapped per attempt to carry attempt deadlines.</summary>
