@@ -74,6 +74,24 @@ public sealed class UpstreamWriteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ExpectContinue_IsNotForwarded_AndTheBodyStillGoesWithTheHeaders()
+    {
+        // curl sends Expect: 100-continue for larger bodies. The gateway has the body already; forwarded, the header
+        // would make HttpClient hold the body back until the upstream answered 100.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Chat("expecting") };
+        request.Headers.ExpectContinue = true;
+
+        using var response = await _gateway.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var expected = """{"model":"gpt-upstream","messages":[{"role":"user","content":"expecting"}]}""";
+        Assert.Equal(expected, Assert.Single(_received).Body);
+        var written = Encoding.UTF8.GetString(Assert.Single(_writes));
+        Assert.DoesNotContain("\r\nExpect:", written, StringComparison.OrdinalIgnoreCase);
+        Assert.EndsWith("\r\n\r\n" + expected, written, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BodyLargerThanTheWriteBuffer_ArrivesWholeWithItsLength()
     {
         var text = string.Concat(Enumerable.Repeat("a long conversation turn, ", 900));

@@ -32,11 +32,12 @@ internal sealed class ProviderTransformProvider : ITransformProvider
 
     /// <summary>
     /// Client headers never forwarded: credentials, the inbound dialect, forwarding, the client's request id (the
-    /// gateway sends its own), and Accept-Encoding (plain upstream bodies: the gateway reads usage and errors from
-    /// them, and loopback-to-cloud compression costs more CPU than it saves).
+    /// gateway sends its own), Accept-Encoding (plain upstream bodies: the gateway reads usage and errors from
+    /// them, and loopback-to-cloud compression costs more CPU than it saves), and Expect (the gateway has read the
+    /// whole body already; forwarded, <c>100-continue</c> would hold the body back until the upstream answered).
     /// </summary>
     private static readonly FrozenSet<string> StrippedHeaders =
-        ((string[])[.. CredentialHeaders.Client, .. DialectHeaders, .. ForwardingHeaders, RequestIdHeader, HeaderNames.AcceptEncoding])
+        ((string[])[.. CredentialHeaders.Client, .. DialectHeaders, .. ForwardingHeaders, RequestIdHeader, HeaderNames.AcceptEncoding, HeaderNames.Expect])
             .ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Largest upstream error body inspected; larger bodies are replaced by a generic error.</summary>
