@@ -279,10 +279,8 @@ public sealed class ResilienceTests : IAsyncLifetime
     {
         // The stop button of a chat UI: the client reads the first chunk and goes. That says nothing about the
         // destination, so leaving more often than the failure threshold must not take it out of rotation.
-        var calls = 0;
         await using var upstream = await ScriptedUpstream.StartAsync(async context =>
         {
-            Interlocked.Increment(ref calls);
             var body = await new StreamReader(context.Request.Body).ReadToEndAsync();
             if (!body.Contains("\"stream\":true", StringComparison.Ordinal))
             {
@@ -318,15 +316,47 @@ public sealed class ResilienceTests : IAsyncLifetime
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
                 client.PostAsync("v1/chat/completions", ProxyTests.Json("""{"model":"primary","stream":true,"messages":[{"role":"user","content":"slow"}]}"""), cts.Token));
         }
-        var before = Volatile.Read(ref calls);
-
         using var next = await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(Chat));
 
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
         Assert.Equal("1", next.Headers.GetValues("x-gateway-attempts").Single());
-        Assert.Equal(before + 1, Volatile.Read(ref calls));
         var proxyState = gateway.Services.GetRequiredService<Yarp.ReverseProxy.IProxyStateLookup>();
         Assert.All(proxyState.GetClusters().SelectMany(c => c.Destinations.Values), d => Assert.NotEqual(Yarp.ReverseProxy.Model.DestinationHealth.Unhealthy, d.Health.Passive));
+    }
+
+    [Fact]
+    public async Task PassiveHealth_UpstreamBreakingOffMidAnswer_CountsAsAFailure()
+    {
+        // The gateway cuts a JSON answer whose upstream went silent half-way; the cut aborts the client's connection
+        // too, yet it is the destination's failure, not a client that left.
+        await using var upstream = await ScriptedUpstream.StartAsync(async context =>
+        {
+            await new StreamReader(context.Request.Body).ReadToEndAsync();
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength = Ok.Length;
+            await context.Response.WriteAsync(Ok[..20]);
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+        });
+        var config = Config(aAddress: upstream.BaseUrl);
+        config["clusters"]!["a"]!["activityTimeout"] = "00:00:00.300";
+        await using var gateway = await GatewayInstance.StartAsync(config.ToJsonString());
+
+        for (var i = 0; i < GatewayPassiveHealthPolicyThreshold; i++)
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(Chat)));
+        }
+
+        // The client sees the cut as the gateway makes it; the policy runs as the attempt unwinds, a moment later.
+        var proxyState = gateway.Services.GetRequiredService<Yarp.ReverseProxy.IProxyStateLookup>();
+        Assert.True(proxyState.TryGetCluster("a", out var cluster));
+        var destination = Assert.Single(cluster.Destinations.Values);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (destination.Health.Passive != Yarp.ReverseProxy.Model.DestinationHealth.Unhealthy && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        Assert.Equal(Yarp.ReverseProxy.Model.DestinationHealth.Unhealthy, destination.Health.Passive);
     }
 
     private const int GatewayPassiveHealthPolicyThreshold = AiGateway.Resilience.GatewayPassiveHealthPolicy.ConsecutiveFailures;

@@ -51,6 +51,13 @@ internal sealed class AiRequest
     /// <summary>Set when an attempt failed before anything reached the client and the failure is worth another attempt.</summary>
     public AttemptFailure? Failure { get; set; }
 
+    /// <summary>
+    /// Set when the upstream broke off or went silent mid-answer and the gateway ended the response itself (an
+    /// error event, or a cut connection). The cut aborts the client's connection too: passive health tells it apart
+    /// from a client that left.
+    /// </summary>
+    public bool UpstreamBroke { get; set; }
+
     /// <summary>Deadline of the current attempt's first byte; cancelled-and-reset by the relay when the first byte arrives.</summary>
     public Resilience.AttemptClock? Clock { get; set; }
 

@@ -26,15 +26,16 @@ internal sealed class GatewayPassiveHealthPolicy(IDestinationHealthUpdater updat
     public void RequestProxied(HttpContext context, ClusterState cluster, DestinationState destination)
     {
         var aiRequest = context.GetAiRequest();
-        var error = context.GetForwarderErrorFeature();
         // A client that left (the stop button mid-stream, or gone before the first byte) says nothing about the
-        // destination either way. The attempt's own deadlines cancel a token of their own, so they still count.
-        if ((aiRequest?.ClientAborted ?? context.RequestAborted).IsCancellationRequested || (error is not null && IsClientSide(error.Error)))
+        // destination either way. Attempt deadlines cancel a token of their own, and an answer the gateway cut because
+        // the upstream broke off is marked as such, so both still count.
+        if (aiRequest is { UpstreamBroke: false, ClientAborted.IsCancellationRequested: true })
         {
             return;
         }
-        var failed = error is not null
+        var failed = context.GetForwarderErrorFeature() is not null
             || aiRequest?.Failure is not null
+            || aiRequest?.UpstreamBroke == true
             || context.Response.StatusCode is 429 or >= 500;
         var count = _failures.GetValue(destination, static _ => new StrongBox<int>());
         if (!failed)
@@ -55,9 +56,4 @@ internal sealed class GatewayPassiveHealthPolicy(IDestinationHealthUpdater updat
             updater.SetPassive(cluster, destination, DestinationHealth.Unhealthy, reactivation);
         }
     }
-
-    /// <summary>Errors on the client's side of the proxy: its body could not be read, or the response not written to it.</summary>
-    private static bool IsClientSide(ForwarderError error) =>
-        error is ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyClient
-            or ForwarderError.UpgradeRequestClient or ForwarderError.UpgradeResponseClient;
 }

@@ -159,6 +159,7 @@ internal sealed class ProviderTransformProvider : ITransformProvider
         {
             // The upstream went silent or broke mid-body. A JSON body cannot be repaired once its length
             // is promised, so the connection is cut rather than a truncated document passed as complete.
+            aiRequest.UpstreamBroke = true;
             if (ResponseRelay.IsEventStream(upstream.Content) && !aiRequest.ClientAborted.IsCancellationRequested)
             {
                 ResponseRelay.WriteError(httpContext.Response.BodyWriter, "The upstream stopped sending before the answer was complete.", "upstream_timeout");
