@@ -187,6 +187,44 @@ public sealed class ResilienceTests : IAsyncLifetime
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
     }
 
+    [Theory]
+    [InlineData(false, "firstTokenTimeout", 504, "upstream_timeout")]
+    [InlineData(false, "activityTimeout", 504, "upstream_timeout")]
+    [InlineData(true, "firstTokenTimeout", 504, "upstream_timeout")]
+    [InlineData(false, "breaks", 502, "upstream_error")]
+    public async Task LastAttempt_UpstreamFailsAfterHeadersBeforeAnyByte_ClientGetsAnError(bool stream, string failure, int status, string code)
+    {
+        // The upstream sends its headers, then nothing (or breaks off). Nothing reached the client yet, so the last
+        // attempt ends in an error the client can read, not a cut connection.
+        await using var upstream = await ScriptedUpstream.StartAsync(async context =>
+        {
+            await new StreamReader(context.Request.Body).ReadToEndAsync();
+            context.Response.ContentType = stream ? "text/event-stream" : "application/json";
+            if (!stream) context.Response.ContentLength = Ok.Length;
+            await context.Response.StartAsync();
+            await context.Response.Body.FlushAsync();
+            if (failure == "breaks")
+            {
+                await Task.Delay(100);
+                context.Abort();
+                return;
+            }
+            await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+        });
+        var config = Config(aAddress: upstream.BaseUrl);
+        var primary = config["models"]!.AsArray().First(m => (string)m!["name"]! == "primary")!;
+        primary["resilience"] = new JsonObject { ["maxAttempts"] = 1 };
+        if (failure == "firstTokenTimeout") primary["resilience"]!["firstTokenTimeout"] = "00:00:00.300";
+        if (failure == "activityTimeout") config["clusters"]!["a"]!["activityTimeout"] = "00:00:00.300";
+        await using var gateway = await GatewayInstance.StartAsync(config.ToJsonString());
+
+        var body = stream ? """{"model":"primary","stream":true,"messages":[{"role":"user","content":"hi"}]}""" : Chat;
+        using var response = await gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(body));
+
+        await ErrorTests.AssertErrorAsync(response, status, null, code);
+        Assert.Equal("1", response.Headers.GetValues("x-gateway-attempts").Single());
+    }
+
     [Fact]
     public async Task StreamStallsAfterFirstChunk_EndsWithErrorEvent_NoRetry()
     {

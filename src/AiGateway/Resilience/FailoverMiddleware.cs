@@ -350,6 +350,7 @@ internal sealed partial class FailoverMiddleware(
                 return bare.Reason switch
                 {
                     "first_byte_timeout" or "timeout" => OpenAiError.WriteAsync(context, 504, $"The upstream deployment '{deployment.Name}' did not answer in time.", OpenAiError.Timeout, null, "upstream_timeout"),
+                    "upstream_broke" => OpenAiError.WriteAsync(context, 502, $"The upstream deployment '{deployment.Name}' broke off its answer before any of it was sent.", OpenAiError.Server, null, "upstream_error"),
                     "breaker_open" or "cluster_not_ready" => OpenAiError.WriteAsync(context, 503, $"The deployment '{deployment.Name}' is not taking requests right now; retry shortly.", OpenAiError.Server, null, "deployment_unavailable"),
                     _ => OpenAiError.WriteAsync(context, 502, $"The upstream deployment '{deployment.Name}' could not be reached.", OpenAiError.Server, null, "upstream_unreachable"),
                 };

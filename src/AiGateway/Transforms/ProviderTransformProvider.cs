@@ -150,10 +150,12 @@ internal sealed class ProviderTransformProvider : ITransformProvider
         {
             // The client went away; YARP disposes the upstream response, which cancels it.
         }
-        catch (Exception e) when (watched.BytesRead == 0 && aiRequest.MayRetry && e is OperationCanceledException or IOException or HttpRequestException)
+        catch (Exception e) when (watched.BytesRead == 0 && !httpContext.Response.HasStarted && e is OperationCanceledException or IOException or HttpRequestException)
         {
-            // Nothing reached the client: the failover step tries the next deployment.
-            aiRequest.Failure = new AttemptFailure(504, null, null, clock?.FirstByteTimedOut == true ? "first_byte_timeout" : "upstream_broke");
+            // Nothing reached the client: the failover step tries the next deployment, or, after the last attempt,
+            // answers with a clean error instead of a cut connection.
+            var reason = e is OperationCanceledException ? clock?.FirstByteTimedOut == true ? "first_byte_timeout" : "timeout" : "upstream_broke";
+            aiRequest.Failure = new AttemptFailure(reason == "upstream_broke" ? 502 : 504, null, null, reason);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
         {
