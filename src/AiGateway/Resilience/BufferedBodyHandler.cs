@@ -17,24 +17,18 @@ internal sealed class BufferedBodyHandler(HttpMessageHandler inner) : Delegating
 {
     public static readonly HttpRequestOptionsKey<ReadOnlyMemory<byte>> Key = new("aigw.upstreamBody");
 
+    /// <remarks>YARP forwards with <c>SendAsync</c> only; the synchronous path is left as it was.</remarks>
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        SwapContent(request);
+        if (request.Content is { } streamed && request.Options.TryGetValue(Key, out var body))
+        {
+            request.Content = WithHeadersOf(streamed, body);
+        }
         return base.SendAsync(request, cancellationToken);
     }
 
-    protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
+    private static ReadOnlyMemoryContent WithHeadersOf(HttpContent streamed, ReadOnlyMemory<byte> body)
     {
-        SwapContent(request);
-        return base.Send(request, cancellationToken);
-    }
-
-    private static void SwapContent(HttpRequestMessage request)
-    {
-        if (request.Content is not { } streamed || !request.Options.TryGetValue(Key, out var body))
-        {
-            return;
-        }
         var content = new ReadOnlyMemoryContent(body);
         foreach (var header in streamed.Headers.NonValidated)
         {
@@ -45,6 +39,6 @@ internal sealed class BufferedBodyHandler(HttpMessageHandler inner) : Delegating
         }
         // The client's Content-Length was set to this body's length; a transform that removed it still gets a length, not chunking.
         content.Headers.ContentLength = body.Length;
-        request.Content = content;
+        return content;
     }
 }

@@ -154,15 +154,17 @@ internal sealed class ProviderTransformProvider : ITransformProvider
         {
             // Nothing reached the client: the failover step tries the next deployment, or, after the last attempt,
             // answers with a clean error instead of a cut connection.
-            var reason = e is OperationCanceledException ? clock?.FirstByteTimedOut == true ? "first_byte_timeout" : "timeout" : "upstream_broke";
-            aiRequest.Failure = new AttemptFailure(reason == "upstream_broke" ? 502 : 504, null, null, reason);
+            aiRequest.Failure = e is OperationCanceledException
+                ? new AttemptFailure(504, null, null, clock?.FirstByteTimedOut == true ? "first_byte_timeout" : "timeout")
+                : new AttemptFailure(502, null, null, "upstream_broke");
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
         {
             // The upstream went silent or broke mid-body. A JSON body cannot be repaired once its length
             // is promised, so the connection is cut rather than a truncated document passed as complete.
-            aiRequest.UpstreamBroke = true;
-            if (ResponseRelay.IsEventStream(upstream.Content) && !aiRequest.ClientAborted.IsCancellationRequested)
+            var clientLeft = aiRequest.ClientAborted.IsCancellationRequested;
+            aiRequest.UpstreamBroke = !clientLeft;
+            if (ResponseRelay.IsEventStream(upstream.Content) && !clientLeft)
             {
                 ResponseRelay.WriteError(httpContext.Response.BodyWriter, "The upstream stopped sending before the answer was complete.", "upstream_timeout");
                 await httpContext.Response.BodyWriter.FlushAsync(aiRequest.ClientAborted);
