@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -16,6 +17,7 @@ public sealed class RedisServer : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
     private readonly string _directory = Directory.CreateTempSubdirectory("aigw-redis-").FullName;
     private readonly bool _cluster;
+    private readonly ConcurrentQueue<string> _output = new();
     private Process? _process;
 
     private RedisServer(int port, bool cluster)
@@ -33,12 +35,32 @@ public sealed class RedisServer : IAsyncDisposable
 
     public string ConnectionString => $"127.0.0.1:{Port}";
 
-    /// <summary>Starts a server; <paramref name="cluster"/> makes it a one-node Redis Cluster owning all 16384 slots.</summary>
+    /// <summary>
+    /// Starts a server; <paramref name="cluster"/> makes it a one-node Redis Cluster owning all 16384 slots.
+    /// A free port can be taken by someone else before redis-server binds it (and a cluster node also binds
+    /// its bus port, port + 10000), so a server that exits at start is tried again on fresh ports.
+    /// </summary>
     public static async Task<RedisServer> StartAsync(bool cluster = false)
     {
-        var server = new RedisServer(FreePort(), cluster);
-        await server.StartAsync();
-        return server;
+        const int attempts = 5;
+        for (var attempt = 1; ; attempt++)
+        {
+            var server = new RedisServer(cluster ? FreeClusterPort() : FreePort(), cluster);
+            try
+            {
+                await server.StartAsync();
+                return server;
+            }
+            catch (RedisExitedException) when (attempt < attempts)
+            {
+                await server.DisposeAsync();
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
+        }
     }
 
     public async Task StartAsync()
@@ -61,8 +83,9 @@ public sealed class RedisServer : IAsyncDisposable
         var start = new ProcessStartInfo(BinaryPath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         arguments.ForEach(start.ArgumentList.Add);
         _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
-        _process.OutputDataReceived += static (_, _) => { };
-        _process.ErrorDataReceived += static (_, _) => { };
+        _output.Clear();
+        _process.OutputDataReceived += OnOutput;
+        _process.ErrorDataReceived += OnOutput;
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
@@ -133,7 +156,9 @@ public sealed class RedisServer : IAsyncDisposable
         {
             if (_process is null || _process.HasExited)
             {
-                throw new InvalidOperationException($"redis-server exited with code {_process?.ExitCode} on port {Port}.");
+                _process?.WaitForExit(); // drains the redirected output
+                throw new RedisExitedException(
+                    $"redis-server exited with code {_process?.ExitCode} on port {Port}: {string.Join(" | ", _output)}");
             }
 
             try
@@ -154,12 +179,51 @@ public sealed class RedisServer : IAsyncDisposable
         throw new TimeoutException($"redis-server on port {Port} not ready after {StartTimeout}.", last);
     }
 
+    private void OnOutput(object sender, DataReceivedEventArgs e)
+    {
+        if (!string.IsNullOrWhiteSpace(e.Data) && _output.Count < 20)
+        {
+            _output.Enqueue(e.Data);
+        }
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    /// <summary>A port whose cluster bus port (port + 10000) is also free; both below the ephemeral range, so no outgoing connection takes them.</summary>
+    private static int FreeClusterPort()
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            var port = Random.Shared.Next(10_000, 22_700); // both ports below the ephemeral range (32768+)
+            if (IsFree(port) && IsFree(port + 10_000))
+            {
+                return port;
+            }
+        }
+
+        throw new InvalidOperationException("No free port pair (port, port + 10000) for a Redis Cluster node.");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private sealed class RedisExitedException(string message) : InvalidOperationException(message);
 }
 
 /// <summary>One server shared by a test class; each test isolates itself with fresh scope ids or prefixes.</summary>
