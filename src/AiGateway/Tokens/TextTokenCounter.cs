@@ -66,6 +66,20 @@ internal sealed class TextTokenCounter
     /// <summary>The tiktoken encoding name, e.g. <c>o200k_base</c>.</summary>
     public string Encoding { get; }
 
+    /// <summary>
+    /// The highest token id a prompt may hold: <c>&lt;|endoftext|&gt;</c>, which follows the regular tokens (the limit
+    /// OpenAI states when it refuses a token-id prompt). The tokenizer does not expose its vocabulary's size.
+    /// </summary>
+    public int MaxTokenId => Encoding switch
+    {
+        TokenEncodings.O200kBase => 199_999,
+        TokenEncodings.Cl100kBase => 100_257,
+        _ => int.MaxValue,
+    };
+
+    /// <summary>The text of token ids, each from 0 to <see cref="MaxTokenId"/>.</summary>
+    public string Decode(IReadOnlyList<int> ids) => _tokenizer.Decode(ids);
+
     /// <summary>The number of tokens in <paramref name="text"/>.</summary>
     public int CountTokens(ReadOnlySpan<char> text)
     {

@@ -29,6 +29,19 @@ public class TextTokenCounterTests
     public void CountTokens_PublishedExamples_MatchesPublishedCount(string encoding, string text, int expected) =>
         Assert.Equal(expected, SharedTokenizers.Get(encoding).CountTokens(text));
 
+    [Theory]
+    [InlineData("o200k_base")]
+    [InlineData("cl100k_base")]
+    public void MaxTokenId_IsEndOfText_AndDecodeRoundTrips(string encoding)
+    {
+        var counter = SharedTokenizers.Get(encoding);
+
+        Assert.Equal("<|endoftext|>", counter.Decode([counter.MaxTokenId]));
+        Assert.NotEmpty(counter.Decode([counter.MaxTokenId - 2]));
+        var ids = Raw(encoding).EncodeToIds("Hello, world! Привет 👋");
+        Assert.Equal("Hello, world! Привет 👋", counter.Decode([.. ids]));
+    }
+
     public static TheoryData<string, string> OrdinaryTexts()
     {
         var data = new TheoryData<string, string>();

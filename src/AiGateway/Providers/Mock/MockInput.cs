@@ -7,13 +7,19 @@ namespace AiGateway.Providers.Mock;
 /// <summary>What the mock needs from a request; malformed shapes raise <see cref="FormatException"/> with <c>Source</c> set to the parameter.</summary>
 internal sealed class MockInput
 {
-    public string Text { get; private init; } = "";
+    /// <summary>The texts to echo: the last user message of a chat, or each prompt of a completion request.</summary>
+    public List<string> Texts { get; private init; } = [];
+
+    /// <summary>Choices per text (<c>n</c>).</summary>
+    public int Choices { get; private init; } = 1;
+
     public List<string> Inputs { get; private init; } = [];
     public int PromptTokens { get; private init; }
     public int? Dimensions { get; private init; }
     public bool Base64 { get; private init; }
 
-    public MockInput WithPromptTokens(int tokens) => new() { Text = Text, Inputs = Inputs, PromptTokens = tokens, Dimensions = Dimensions, Base64 = Base64 };
+    public MockInput WithPromptTokens(int tokens) =>
+        new() { Texts = Texts, Choices = Choices, Inputs = Inputs, PromptTokens = tokens, Dimensions = Dimensions, Base64 = Base64 };
 
     /// <summary>Counts the prompt with the gateway's tokenizer, as a provider would bill it.</summary>
     public int CountPrompt(Tokens.TextTokenCounter counter, JsonElement root, AiOperation operation)
@@ -28,15 +34,20 @@ internal sealed class MockInput
         return count.IsValid ? count.Tokens : PromptTokens;
     }
 
-    public static MockInput Parse(JsonElement root, AiOperation operation)
+    /// <summary>Reads a request; <paramref name="counter"/> decodes token-id prompts.</summary>
+    public static MockInput Parse(JsonElement root, AiOperation operation, Tokens.TextTokenCounter counter)
     {
         return operation switch
         {
             AiOperation.ChatCompletions => ParseChat(root),
-            AiOperation.Completions => ParseCompletion(root),
+            AiOperation.Completions => ParseCompletion(root, counter),
             _ => ParseEmbeddings(root),
         };
     }
+
+    /// <summary><c>n</c>, already checked by <see cref="MockRequestValidator"/> (1 to its maximum); 1 when absent.</summary>
+    private static int ChoiceCount(JsonElement root) =>
+        root.TryGetProperty("n", out var n) && n.ValueKind == JsonValueKind.Number && n.TryGetInt32(out var value) && value >= 1 ? value : 1;
 
     private static MockInput ParseChat(JsonElement root)
     {
@@ -59,7 +70,7 @@ internal sealed class MockInput
             if (role.ValueEquals("user"u8)) lastUser = text;
             index++;
         }
-        return new MockInput { Text = lastUser, PromptTokens = promptTokens };
+        return new MockInput { Texts = [lastUser], Choices = ChoiceCount(root), PromptTokens = promptTokens };
     }
 
     private static string ContentText(JsonElement content, int index)
@@ -87,19 +98,57 @@ internal sealed class MockInput
         }
     }
 
-    private static MockInput ParseCompletion(JsonElement root)
+    /// <summary>
+    /// A prompt is a string, an array of strings, an array of token ids or an array of token-id arrays, as
+    /// OpenAI takes it; every prompt gets its own <c>n</c> choices. Token ids are decoded with the model's
+    /// encoding, so the echo is their text.
+    /// </summary>
+    private static MockInput ParseCompletion(JsonElement root, Tokens.TextTokenCounter counter)
     {
         if (!root.TryGetProperty("prompt", out var prompt))
         {
             throw Error("'prompt' is required.", "prompt");
         }
-        var text = prompt.ValueKind switch
+        var texts = new List<string>();
+        switch (prompt.ValueKind)
         {
-            JsonValueKind.String => prompt.GetString()!,
-            JsonValueKind.Array when prompt.GetArrayLength() > 0 && prompt[0].ValueKind == JsonValueKind.String => prompt[0].GetString()!,
-            _ => throw Error("'prompt' must be a string or an array of strings.", "prompt"),
-        };
-        return new MockInput { Text = text, PromptTokens = Estimate(text) };
+            case JsonValueKind.String:
+                texts.Add(prompt.GetString()!);
+                break;
+            case JsonValueKind.Array when prompt.GetArrayLength() > 0 && prompt[0].ValueKind == JsonValueKind.Number:
+                texts.Add(DecodeTokens(prompt, "prompt", counter));
+                break;
+            case JsonValueKind.Array when prompt.GetArrayLength() > 0:
+                var index = 0;
+                foreach (var item in prompt.EnumerateArray())
+                {
+                    texts.Add(item.ValueKind switch
+                    {
+                        JsonValueKind.String => item.GetString()!,
+                        JsonValueKind.Array => DecodeTokens(item, $"prompt[{index}]", counter),
+                        _ => throw Error("'prompt' must be a string, an array of strings, an array of token ids or an array of token-id arrays.", $"prompt[{index}]"),
+                    });
+                    index++;
+                }
+                break;
+            default:
+                throw Error("'prompt' must be a string, an array of strings, an array of token ids or an array of token-id arrays.", "prompt");
+        }
+        return new MockInput { Texts = texts, Choices = ChoiceCount(root), PromptTokens = texts.Sum(Estimate) };
+    }
+
+    private static string DecodeTokens(JsonElement tokens, string param, Tokens.TextTokenCounter counter)
+    {
+        var ids = new List<int>(tokens.GetArrayLength());
+        foreach (var token in tokens.EnumerateArray())
+        {
+            if (token.ValueKind != JsonValueKind.Number || !token.TryGetInt32(out var id) || id < 0 || id > counter.MaxTokenId)
+            {
+                throw Error($"Invalid token in prompt: {token.GetRawText()}. Minimum value is 0, maximum value is {counter.MaxTokenId} (inclusive).", param);
+            }
+            ids.Add(id);
+        }
+        return counter.Decode(ids);
     }
 
     private static MockInput ParseEmbeddings(JsonElement root)

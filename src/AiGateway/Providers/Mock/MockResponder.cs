@@ -12,7 +12,8 @@ namespace AiGateway.Providers.Mock;
 
 /// <summary>
 /// Answers requests for <c>mock</c> deployments in-process, in the exact OpenAI wire format: chat and
-/// completions echo the last user message (streamed word by word when asked), embeddings return
+/// completions echo the last user message or each prompt (streamed word by word when asked; <c>n</c>
+/// choices each, token-id prompts decoded), embeddings return
 /// deterministic unit vectors. Usage is reported like a real provider's. Requests on the Anthropic
 /// surface are translated to chat and the answer back, as for any OpenAI-compatible deployment. For
 /// demos, tests and benchmarks of the gateway alone.
@@ -43,22 +44,22 @@ internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry 
                 await invalid.WriteAsync(context);
                 return;
             }
+            var counter = tokenizers.GetCounter(request.Model.Encoding);
             try
             {
-                input = MockInput.Parse(root, operation);
+                input = MockInput.Parse(root, operation, counter);
             }
             catch (FormatException e)
             {
-                await OpenAiError.WriteAsync(context, 400, e.Message, OpenAiError.InvalidRequest, e.Source);
+                await OpenAiError.WriteAsync(context, 400, e.Message, OpenAiError.InvalidRequest, e.Source, "invalid_value");
                 return;
             }
 
             // Real token counts, like a provider's: the gateway's own count when admission made one.
-            var counter = tokenizers.GetCounter(request.Model.Encoding);
             input = input.WithPromptTokens(request.PromptTokens > 0 ? request.PromptTokens : input.CountPrompt(counter, root, operation));
         }
-        var completionTokens = request.Operation == AiOperation.Embeddings ? 0 : Words(input.Text, request.Scanned.MaxTokens).Count;
-        request.Usage = new TokenUsage(input.PromptTokens, completionTokens, 0, UsageSource.Reported);
+        var choices = request.Operation == AiOperation.Embeddings ? [] : Choices(input, request.Scanned.MaxTokens);
+        request.Usage = new TokenUsage(input.PromptTokens, CompletionTokens(choices), 0, UsageSource.Reported);
 
         switch (request.Operation)
         {
@@ -68,27 +69,38 @@ internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry 
             case AiOperation.Messages when request.Scanned.Stream:
                 using (var translator = new ChatStreamTranslator(request.Model.Name))
                 {
-                    await StreamAsync(context, request, input, translator);
+                    await StreamAsync(context, request, input, choices, translator);
                     request.Usage = translator.Usage.ToTokenUsage();
                 }
                 break;
             default:
                 if (request.Scanned.Stream)
-                    await StreamAsync(context, request, input, null);
+                    await StreamAsync(context, request, input, choices, null);
                 else
-                    await WriteCompletionAsync(context, request, input);
+                    await WriteCompletionAsync(context, request, input, choices);
                 break;
         }
     }
 
-    private async Task WriteCompletionAsync(HttpContext context, AiRequest request, MockInput input)
+    /// <summary>The word pieces of every choice, in OpenAI's order: each prompt's <c>n</c> choices in turn.</summary>
+    private static List<string>[] Choices(MockInput input, int? maxTokens)
+    {
+        var choices = new List<string>[input.Texts.Count * input.Choices];
+        for (var i = 0; i < choices.Length; i++)
+        {
+            choices[i] = Words(input.Texts[i / input.Choices], maxTokens);
+        }
+        return choices;
+    }
+
+    private static int CompletionTokens(List<string>[] choices) => choices.Sum(words => words.Count);
+
+    private async Task WriteCompletionAsync(HttpContext context, AiRequest request, MockInput input, List<string>[] choices)
     {
         var delay = request.Deployment!.Cluster.Mock;
         if (delay.FirstTokenDelayMs > 0) await Task.Delay(TimeSpan.FromMilliseconds(delay.FirstTokenDelayMs), time, context.RequestAborted);
 
-        var words = Words(input.Text, request.Scanned.MaxTokens);
-        var text = string.Concat(words);
-        var buffer = new ArrayBufferWriter<byte>(512 + text.Length);
+        var buffer = new ArrayBufferWriter<byte>(512 + choices.Sum(words => 200 + words.Sum(word => word.Length)));
         using (var writer = new Utf8JsonWriter(buffer, OpenAiError.WriterOptions))
         {
             var chat = request.Operation is AiOperation.ChatCompletions or AiOperation.Messages;
@@ -98,25 +110,30 @@ internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry 
             writer.WriteNumber("created", time.GetUtcNow().ToUnixTimeSeconds());
             writer.WriteString("model", request.Deployment.UpstreamModel);
             writer.WriteStartArray("choices");
-            writer.WriteStartObject();
-            writer.WriteNumber("index", 0);
-            if (chat)
+            for (var index = 0; index < choices.Length; index++)
             {
-                writer.WriteStartObject("message");
-                writer.WriteString("role", "assistant");
-                writer.WriteString("content", text);
-                writer.WriteNull("refusal");
+                var words = choices[index];
+                var text = string.Concat(words);
+                writer.WriteStartObject();
+                writer.WriteNumber("index", index);
+                if (chat)
+                {
+                    writer.WriteStartObject("message");
+                    writer.WriteString("role", "assistant");
+                    writer.WriteString("content", text);
+                    writer.WriteNull("refusal");
+                    writer.WriteEndObject();
+                }
+                else
+                {
+                    writer.WriteString("text", text);
+                }
+                writer.WriteNull("logprobs");
+                writer.WriteString("finish_reason", FinishReason(words, request.Scanned.MaxTokens));
                 writer.WriteEndObject();
             }
-            else
-            {
-                writer.WriteString("text", text);
-            }
-            writer.WriteNull("logprobs");
-            writer.WriteString("finish_reason", FinishReason(words, request.Scanned.MaxTokens));
-            writer.WriteEndObject();
             writer.WriteEndArray();
-            WriteUsage(writer, input.PromptTokens, words.Count);
+            WriteUsage(writer, input.PromptTokens, CompletionTokens(choices));
             writer.WriteString("system_fingerprint", "fp_aigw_mock");
             writer.WriteEndObject();
         }
@@ -135,7 +152,11 @@ internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry 
         await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
     }
 
-    private async Task StreamAsync(HttpContext context, AiRequest request, MockInput input, IStreamTranslator? translator)
+    /// <summary>
+    /// Streams every choice word by word; with several choices each step sends one chunk per choice still
+    /// going, interleaved by <c>index</c> as OpenAI does.
+    /// </summary>
+    private async Task StreamAsync(HttpContext context, AiRequest request, MockInput input, List<string>[] choices, IStreamTranslator? translator)
     {
         var options = request.Deployment!.Cluster.Mock;
         var chat = request.Operation is AiOperation.ChatCompletions or AiOperation.Messages;
@@ -144,7 +165,6 @@ internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry 
         var id = NewId(chat ? "chatcmpl-" : "cmpl-");
         var created = time.GetUtcNow().ToUnixTimeSeconds();
         var model = request.Deployment.UpstreamModel;
-        var words = Words(input.Text, request.Scanned.MaxTokens);
         var response = context.Response;
         var ct = context.RequestAborted;
 
@@ -157,18 +177,27 @@ internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry 
         request.Telemetry?.MarkFirstEvent();
 
         var buffer = new ArrayBufferWriter<byte>(512);
-        if (chat)
+        for (var index = 0; chat && index < choices.Length; index++)
         {
-            await WriteEventAsync(response, buffer, translator, w => WriteChunk(w, id, created, model, chat, role: true, content: "", finish: null), ct);
+            var choice = index;
+            await WriteEventAsync(response, buffer, translator, w => WriteChunk(w, id, created, model, chat, choice, role: true, content: "", finish: null), ct);
         }
-        for (var i = 0; i < words.Count; i++)
+        var steps = choices.Max(words => words.Count);
+        for (var step = 0; step < steps; step++)
         {
-            if (i > 0 && options.TokenDelayMs > 0) await Task.Delay(TimeSpan.FromMilliseconds(options.TokenDelayMs), time, ct);
-            var word = words[i];
-            await WriteEventAsync(response, buffer, translator, w => WriteChunk(w, id, created, model, chat, role: false, content: word, finish: null), ct);
+            if (step > 0 && options.TokenDelayMs > 0) await Task.Delay(TimeSpan.FromMilliseconds(options.TokenDelayMs), time, ct);
+            for (var index = 0; index < choices.Length; index++)
+            {
+                if (step >= choices[index].Count) continue;
+                var (choice, word) = (index, choices[index][step]);
+                await WriteEventAsync(response, buffer, translator, w => WriteChunk(w, id, created, model, chat, choice, role: false, content: word, finish: null), ct);
+            }
         }
-        var finish = FinishReason(words, request.Scanned.MaxTokens);
-        await WriteEventAsync(response, buffer, translator, w => WriteChunk(w, id, created, model, chat, role: false, content: chat ? null : "", finish: finish), ct);
+        for (var index = 0; index < choices.Length; index++)
+        {
+            var (choice, finish) = (index, FinishReason(choices[index], request.Scanned.MaxTokens));
+            await WriteEventAsync(response, buffer, translator, w => WriteChunk(w, id, created, model, chat, choice, role: false, content: chat ? null : "", finish: finish), ct);
+        }
         if (includeUsage)
         {
             await WriteEventAsync(response, buffer, translator, w =>
@@ -180,7 +209,7 @@ internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry 
                 w.WriteString("model", model);
                 w.WriteStartArray("choices");
                 w.WriteEndArray();
-                WriteUsage(w, input.PromptTokens, words.Count);
+                WriteUsage(w, input.PromptTokens, CompletionTokens(choices));
                 w.WriteEndObject();
             }, ct);
         }
@@ -210,7 +239,7 @@ internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry 
         await response.BodyWriter.FlushAsync(ct);
     }
 
-    private static void WriteChunk(Utf8JsonWriter w, string id, long created, string model, bool chat, bool role, string? content, string? finish)
+    private static void WriteChunk(Utf8JsonWriter w, string id, long created, string model, bool chat, int index, bool role, string? content, string? finish)
     {
         w.WriteStartObject();
         w.WriteString("id", id);
@@ -220,7 +249,7 @@ internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry 
         w.WriteString("system_fingerprint", "fp_aigw_mock");
         w.WriteStartArray("choices");
         w.WriteStartObject();
-        w.WriteNumber("index", 0);
+        w.WriteNumber("index", index);
         if (chat)
         {
             w.WriteStartObject("delta");
