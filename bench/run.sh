@@ -365,7 +365,9 @@ start_gateway() {
 }
 JSON
   # The one-line-per-request log stays on, as in production; everything else is quiet.
+  # The usage ledger stays on too (SQLite, as on one machine), outside the watched config folder.
   AIGATEWAY_CONFIG=$config ASPNETCORE_URLS=http://127.0.0.1:$port Logging__LogLevel__Default=Warning BENCH_UPSTREAM_KEY=$UPSTREAM_KEY \
+    UsageLedger__SqlitePath=$WORK/ledger/usage.db \
     start_server gateway "$WORK/logs/gateway.log" dotnet "$dll" --Logging:LogLevel:AiGateway.Requests=Information
   PID[gateway]=$LAST_PID
   URL[gateway]=http://127.0.0.1:$port/v1/chat/completions

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test of the solution. Installs what the tests need when it is missing (redis-server),
+# Runs every test of the solution. Installs what the tests need when it is missing (redis-server, postgresql),
 # then prints one closing line: "N passed, N failed, N skipped". Exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,11 @@ ensure_package() { # ensure_package BINARY DEBIAN_PACKAGE
 
 # Real Redis for the rate-limit and cache tests; the test fixtures start their own servers on free loopback ports.
 ensure_package redis-server redis-server
+# Real PostgreSQL for the usage-ledger tests: only the server binaries; each test starts its own throw-away
+# cluster (initdb in a temporary folder, as the postgres user when run as root), so no service is started here.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  ensure_package __postgresql_server_binaries__ postgresql
+fi
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT

@@ -62,6 +62,23 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/* The Secret and key that hold the PostgreSQL connection string, empty when PostgreSQL is not configured. */}}
+{{- define "aigateway.postgresSecretName" -}}
+{{- if .Values.postgres.existingSecret }}
+{{- .Values.postgres.existingSecret }}
+{{- else if .Values.postgres.connectionString }}
+{{- printf "%s-postgres" (include "aigateway.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{- define "aigateway.postgresSecretKey" -}}
+{{- if .Values.postgres.existingSecret }}
+{{- .Values.postgres.existingSecretKey }}
+{{- else }}
+{{- "connection-string" }}
+{{- end }}
+{{- end }}
+
 {{/* The gateway config as JSON, as the gateway reads it from /app/config/gateway.json. */}}
 {{- define "aigateway.configJson" -}}
 {{- toPrettyJson .Values.config.gateway }}

@@ -2,6 +2,7 @@ using AiGateway.Auth;
 using AiGateway.Caching;
 using AiGateway.Configuration;
 using AiGateway.Protocol;
+using AiGateway.Usage;
 
 namespace AiGateway.Hosting;
 
@@ -20,6 +21,7 @@ internal static class AdminEndpoints
             store.Current.ModelList.Select(m => new ModelStatus(m.Name, m.Deployments.Select(d => new DeploymentStatus(d.Name, d.Cluster.Id, d.Cluster.Adapter.Name, d.Weight, d.Cluster.CredentialProblem is null)).ToList())).ToList()),
             HostingJsonContext.Default.ConfigStatus));
         admin.MapCacheAdmin();                              // DELETE /admin/v1/cache[/models/{model}|/entries/{key}]
+        admin.MapUsageAdmin();                              // GET /admin/v1/usage, /admin/v1/usage/records
         admin.MapFallback("{**path}", Unmatched);
         return endpoints;
     }
@@ -33,7 +35,9 @@ internal static class AdminEndpoints
         var path = context.Request.Path.Value ?? "/";
         var allowed = path.TrimEnd('/') switch
         {
-            var p when p.Equals("/admin/v1/config", StringComparison.OrdinalIgnoreCase) => "GET",
+            var p when p.Equals("/admin/v1/config", StringComparison.OrdinalIgnoreCase)
+                || p.Equals("/admin/v1/usage", StringComparison.OrdinalIgnoreCase)
+                || p.Equals("/admin/v1/usage/records", StringComparison.OrdinalIgnoreCase) => "GET",
             var p when p.Equals("/admin/v1/cache", StringComparison.OrdinalIgnoreCase)
                 || p.StartsWith("/admin/v1/cache/models/", StringComparison.OrdinalIgnoreCase)
                 || p.StartsWith("/admin/v1/cache/entries/", StringComparison.OrdinalIgnoreCase) => "DELETE",

@@ -8,6 +8,7 @@ using AiGateway.Providers.Mock;
 using AiGateway.RateLimiting;
 using AiGateway.Tokens;
 using AiGateway.Transforms;
+using AiGateway.Usage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Yarp.ReverseProxy.Configuration;
@@ -75,6 +76,7 @@ internal static class GatewayHostExtensions
         services.AddResponseCache();
         services.AddAnthropicSurface();
         builder.AddGatewayObservability();
+        builder.AddUsageLedger();
         services.AddSingleton(sp =>
         {
             var configured = builder.Configuration[DevKeyKey];

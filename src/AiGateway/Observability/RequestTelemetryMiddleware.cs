@@ -17,7 +17,8 @@ internal sealed class RequestTelemetryMiddleware(
     TimeProvider time,
     ILoggerFactory loggerFactory,
     ObservabilityOptions options,
-    Hosting.ErrorHandler errors)
+    Hosting.ErrorHandler errors,
+    IServiceProvider services)
 {
     /// <summary>Logger category of the per-request line, so its level can be set on its own.</summary>
     public const string LogCategory = "AiGateway.Requests";
@@ -26,6 +27,7 @@ internal sealed class RequestTelemetryMiddleware(
 
     private readonly ILogger _log = loggerFactory.CreateLogger(LogCategory);
     private readonly PathString _metricsPath = options.Metrics.Path;
+    private readonly Usage.UsageLedger? _ledger = services.GetService<Usage.UsageLedger>();
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -105,6 +107,11 @@ internal sealed class RequestTelemetryMiddleware(
             Enrich(activity, context, request, errorType);
         }
 
+        if (_ledger is not null && request is not null && context.GetCaller() is { } caller)
+        {
+            _ledger.Record(UsageRecordOf(context, request, caller, status, errorType, cache, duration, telemetry.Attempts));
+        }
+
         if (_log.IsEnabled(LogLevel.Information))
         {
             var usage = request?.Usage;
@@ -126,6 +133,37 @@ internal sealed class RequestTelemetryMiddleware(
                 ErrorType = errorType,
             });
         }
+    }
+
+    private Usage.UsageRecord UsageRecordOf(HttpContext context, AiRequest request, GatewayCaller caller, int status, string? errorType, string cache, TimeSpan duration, int attempts)
+    {
+        var usage = request.Usage ?? default;
+        return new Usage.UsageRecord
+        {
+            TimestampUtc = time.GetUtcNow().UtcDateTime,
+            RequestId = context.TraceIdentifier,
+            Caller = caller.Name,
+            Team = caller.Team,
+            Model = request.Model.Name,
+            Deployment = request.Deployment?.Name,
+            Operation = request.Operation.Name(),
+            Stream = request.Scanned.Stream,
+            Status = status,
+            ErrorType = errorType,
+            PromptTokens = usage.PromptTokens,
+            CompletionTokens = usage.CompletionTokens,
+            CachedTokens = usage.CachedTokens,
+            UsageSource = request.Usage is null ? "none" : usage.Source switch
+            {
+                UsageSource.Reported => "reported",
+                UsageSource.Counted => "counted",
+                _ => "cache",
+            },
+            CostUsd = request.Usage is null || usage.Source == UsageSource.Cache ? 0 : request.Model.Pricing?.Cost(usage) ?? 0,
+            Cache = cache,
+            DurationMs = Math.Round(duration.TotalMilliseconds, 3),
+            Attempts = attempts,
+        };
     }
 
     private static void Enrich(Activity activity, HttpContext context, AiRequest? request, string? errorType)

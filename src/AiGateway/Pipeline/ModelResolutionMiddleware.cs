@@ -98,13 +98,6 @@ internal sealed partial class ModelResolutionMiddleware(
         }
 
         var (served, deployment) = balancer.PickWithFallbacks(model, null);
-        if (deployment is null)
-        {
-            LogNoUsableDeployment(model.Name);
-            await OpenAiError.WriteAsync(context, 503, $"The model '{model.Name}' has no deployment that can take requests now: each one's provider credential is missing or its circuit breaker is open.", OpenAiError.Server, null, "deployment_unavailable");
-            return null;
-        }
-
         var aiRequest = new AiRequest
         {
             Operation = operation,
@@ -119,7 +112,14 @@ internal sealed partial class ModelResolutionMiddleware(
             ClientAborted = context.RequestAborted,
             Telemetry = context.GetTelemetry(),
         };
+        // Set before the refusal below too, so the request is measured and recorded with its model.
         context.SetAiRequest(aiRequest);
+        if (deployment is null)
+        {
+            LogNoUsableDeployment(model.Name);
+            await OpenAiError.WriteAsync(context, 503, $"The model '{model.Name}' has no deployment that can take requests now: each one's provider credential is missing or its circuit breaker is open.", OpenAiError.Server, null, "deployment_unavailable");
+            return null;
+        }
         return aiRequest;
     }
 

@@ -54,6 +54,7 @@ internal sealed class GatewayInstance : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:AiGateway=Warning",
             $"--AIGATEWAY_ADMIN_KEY={AdminKey}",
+            $"--UsageLedger:SqlitePath={Path.Combine(directory, "usage.db")}",
             .. settings,
         ];
         var app = GatewayApp.Build(args, configure);
@@ -71,6 +72,9 @@ internal sealed class GatewayInstance : IAsyncDisposable
         if (key is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         return client;
     }
+
+    /// <summary>Stops the host as SIGTERM would (the server drains, then hosted services stop), without disposing it.</summary>
+    public Task StopAsync() => _app.StopAsync();
 
     public async ValueTask DisposeAsync()
     {
