@@ -37,10 +37,14 @@ COPY config/ ./config/
 # GC: the project already selects Server GC (non-concurrent); since .NET 9 Server GC adapts its heap
 # count to the load (DATAS) and the runtime sizes itself from the container's CPU and memory limits,
 # so no DOTNET_GC* override is set here.
+# The usage ledger's SQLite file goes to /tmp: the app user cannot write under /app. It lives as long as the
+# container; mount a volume and point UsageLedger__SqlitePath at it to keep it, or set
+# ConnectionStrings__Postgres (replicas need that anyway).
 ENV ASPNETCORE_URLS=http://+:8080 \
     ASPNETCORE_HTTP_PORTS= \
     ASPNETCORE_ENVIRONMENT=Production \
-    AIGATEWAY_CONFIG=/app/config/gateway.json
+    AIGATEWAY_CONFIG=/app/config/gateway.json \
+    UsageLedger__SqlitePath=/tmp/aigateway-usage.db
 EXPOSE 8080
 
 # No HEALTHCHECK: the image has no shell or curl to run one, and Kubernetes ignores it in favour of

@@ -19,8 +19,9 @@ ensure_package() { # ensure_package BINARY DEBIAN_PACKAGE
 
 # Real Redis for the rate-limit and cache tests; the test fixtures start their own servers on free loopback ports.
 ensure_package redis-server redis-server
-# Real PostgreSQL for the usage-ledger tests: only the server binaries; each test starts its own throw-away
-# cluster (initdb in a temporary folder, as the postgres user when run as root), so no service is started here.
+# Real PostgreSQL for the usage-ledger tests: the server binaries. Each test starts its own throw-away cluster
+# (initdb in a temporary folder, as the postgres user when run as root) on a free port; the tests never use
+# the package's own cluster, which Debian may start on 5432.
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   ensure_package __postgresql_server_binaries__ postgresql
 fi

@@ -141,6 +141,18 @@ public sealed class MockChoicesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Completions_TooManyChoices_Is400()
+    {
+        var prompts = string.Join(',', Enumerable.Repeat("\"p\"", 100));
+
+        using var tooMany = await _gateway.Client.PostAsync("v1/completions", ProxyTests.Json($$"""{"model":"echo","prompt":[{{prompts}}],"n":21}"""));
+        using var tooLong = await _gateway.Client.PostAsync("v1/completions", ProxyTests.Json($$"""{"model":"echo","prompt":[{{string.Join(',', Enumerable.Repeat("\"p\"", 2049))}}]}"""));
+
+        await ErrorTests.AssertErrorAsync(tooMany, 400, "n", "invalid_value");
+        await ErrorTests.AssertErrorAsync(tooLong, 400, "prompt", "array_above_max_length");
+    }
+
+    [Fact]
     public async Task Cache_N2_StoredAndServedWithBothChoices_AsJsonAndAsStream()
     {
         const string body = """{"model":"echo-cached","n":2,"temperature":0,"messages":[{"role":"user","content":"cache me twice"}]}""";

@@ -9,8 +9,11 @@ internal sealed class GatewayCaller
     public static readonly GatewayCaller Anonymous = new("anonymous", null, ModelMatcher.All);
 
     public GatewayCaller(string name, string? team, ModelMatcher models, LimitRule? limit = null, LimitRule? teamLimit = null,
-        PromptTransforms.PromptPolicy? teamPromptTransforms = null, PromptTransforms.PromptPolicy? promptTransforms = null, string? cacheIdentity = null)
+        PromptTransforms.PromptPolicy? teamPromptTransforms = null, PromptTransforms.PromptPolicy? promptTransforms = null, string? cacheIdentity = null,
+        Usage.Budget? budget = null, Usage.Budget? teamBudget = null)
     {
+        Budget = budget;
+        TeamBudget = teamBudget;
         CacheIdentity = cacheIdentity ?? name;
         TeamPromptTransforms = teamPromptTransforms;
         PromptTransforms = promptTransforms;
@@ -26,6 +29,12 @@ internal sealed class GatewayCaller
 
     /// <summary>The key's team's limits, or null.</summary>
     public LimitRule? TeamLimit { get; }
+
+    /// <summary>The key's own spend budget, or null.</summary>
+    public Usage.Budget? Budget { get; }
+
+    /// <summary>The key's team's spend budget, or null.</summary>
+    public Usage.Budget? TeamBudget { get; }
 
     /// <summary>The key's configured name; safe for logs and metrics.</summary>
     public string Name { get; }

@@ -38,11 +38,11 @@ internal sealed class JwtValidator
     private readonly TokenValidationParameters _parameters;
     private readonly ConfigurationManager<OpenIdConnectConfiguration>? _keySource;
     private readonly JwtOptions _options;
-    private readonly FrozenDictionary<string, (LimitRule? Limit, PromptTransforms.PromptPolicy? Prompts)> _teams;
+    private readonly FrozenDictionary<string, (LimitRule? Limit, PromptTransforms.PromptPolicy? Prompts, Usage.Budget? Budget)> _teams;
     private readonly GatewayCaller _defaultCaller;
 
     private JwtValidator(JwtOptions options, TokenValidationParameters parameters, ConfigurationManager<OpenIdConnectConfiguration>? keySource,
-        FrozenDictionary<string, (LimitRule?, PromptTransforms.PromptPolicy?)> teams)
+        FrozenDictionary<string, (LimitRule?, PromptTransforms.PromptPolicy?, Usage.Budget?)> teams)
     {
         _options = options;
         _parameters = parameters;
@@ -92,7 +92,7 @@ internal sealed class JwtValidator
 
         var teams = auth.Teams.ToFrozenDictionary(
             t => t.Key,
-            t => (teamLimit(t.Key), PromptTransforms.PromptPolicy.Compile(t.Value.PromptTransforms)),
+            t => (teamLimit(t.Key), PromptTransforms.PromptPolicy.Compile(t.Value.PromptTransforms), Usage.Budget.From(Usage.BudgetScope.Team, t.Key, t.Value.Budget)),
             StringComparer.Ordinal);
         return new JwtValidator(options, parameters, keySource, teams);
     }
@@ -182,7 +182,7 @@ internal sealed class JwtValidator
             models = patterns.Length == 0 ? ModelMatcher.None : new ModelMatcher(patterns);
         }
         string? team = null;
-        (LimitRule? Limit, PromptTransforms.PromptPolicy? Prompts) teamSettings = default;
+        (LimitRule? Limit, PromptTransforms.PromptPolicy? Prompts, Usage.Budget? Budget) teamSettings = default;
         if (_options.TeamClaim is { } teamClaim && claims.FindFirst(teamClaim)?.Value is { } claimed && _teams.TryGetValue(claimed, out teamSettings))
         {
             // Only configured teams: a claim value must not become a metric label or telemetry tag unchecked.
@@ -191,7 +191,8 @@ internal sealed class JwtValidator
         var caller = team is null && subject is null && ReferenceEquals(models, ModelMatcher.All)
             ? _defaultCaller
             : new GatewayCaller(_options.Name, team, models, null, teamSettings.Limit, teamSettings.Prompts,
-                cacheIdentity: subject is null ? null : _options.Name + "#" + GatewayKeyAuthenticator.Sha256Hex(subject)[..32]);
+                cacheIdentity: subject is null ? null : _options.Name + "#" + GatewayKeyAuthenticator.Sha256Hex(subject)[..32],
+                teamBudget: teamSettings.Budget);
         return (caller, subject, null);
     }
 

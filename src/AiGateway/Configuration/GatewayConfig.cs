@@ -16,6 +16,9 @@ internal sealed class GatewayConfig
     public required IReadOnlyList<CatalogModel> ModelList { get; init; }
     public required FrozenDictionary<string, UpstreamCluster> Clusters { get; init; }
     public required FrozenDictionary<string, GatewayKey> KeysBySha256 { get; init; }
+
+    /// <summary>Whether any key or team has a spend budget (only then are the ledger's sums read).</summary>
+    public bool HasBudgets { get; init; }
     public required bool AllowAnonymous { get; init; }
 
     /// <summary>Keys of <see cref="KeysBySha256"/> already verified against this snapshot.</summary>
@@ -131,10 +134,17 @@ internal sealed class GatewayKey
     /// <summary>Prompt transforms of the key, or null.</summary>
     public PromptTransforms.PromptPolicy? PromptTransforms { get; init; }
 
+    /// <summary>Spend budget of this key, or null.</summary>
+    public Usage.Budget? Budget { get; init; }
+
+    /// <summary>Spend budget of the key's team, or null.</summary>
+    public Usage.Budget? TeamBudget { get; init; }
+
     private Auth.GatewayCaller? _caller;
 
     /// <summary>The caller this key authenticates as; immutable, so one instance serves every request.</summary>
-    public Auth.GatewayCaller Caller => _caller ??= new Auth.GatewayCaller(Name, Team, Models, Limit, TeamLimit, TeamPromptTransforms, PromptTransforms);
+    public Auth.GatewayCaller Caller => _caller ??= new Auth.GatewayCaller(Name, Team, Models, Limit, TeamLimit, TeamPromptTransforms, PromptTransforms,
+        budget: Budget, teamBudget: TeamBudget);
 }
 
 /// <summary>Which public models an identity may use: exact names, <c>prefix*</c> patterns, or everything.</summary>

@@ -90,6 +90,8 @@ internal static class GatewayConfigCompiler
                 TeamLimit = k.Team is not null && options.Auth.Teams.TryGetValue(k.Team, out var team) ? Rule(LimitScopeKind.Team, k.Team, team.RateLimit) : null,
                 TeamPromptTransforms = k.Team is not null && options.Auth.Teams.TryGetValue(k.Team, out var teamOptions) ? PromptTransforms.PromptPolicy.Compile(teamOptions.PromptTransforms) : null,
                 PromptTransforms = PromptTransforms.PromptPolicy.Compile(k.PromptTransforms),
+                Budget = Usage.Budget.From(Usage.BudgetScope.Key, k.Name, k.Budget),
+                TeamBudget = k.Team is not null && options.Auth.Teams.TryGetValue(k.Team, out var budgetTeam) ? Usage.Budget.From(Usage.BudgetScope.Team, k.Team, budgetTeam.Budget) : null,
             },
             StringComparer.Ordinal);
 
@@ -102,6 +104,8 @@ internal static class GatewayConfigCompiler
             ModelList = models,
             Clusters = clusters.ToFrozenDictionary(StringComparer.Ordinal),
             KeysBySha256 = keys,
+            HasBudgets = options.Auth.Keys.Any(k => Usage.Budget.From(Usage.BudgetScope.Key, k.Name, k.Budget) is not null)
+                || options.Auth.Teams.Values.Any(t => Usage.Budget.From(Usage.BudgetScope.Team, "", t.Budget) is not null),
             AllowAnonymous = options.Auth.AllowAnonymous,
             Jwt = options.Auth.Jwt is { } jwt
                 ? Auth.JwtValidator.Compile(jwt, options.Auth, team => Rule(LimitScopeKind.Team, team, options.Auth.Teams[team].RateLimit), time)

@@ -171,6 +171,22 @@ public sealed record TeamOptions
 
     /// <summary>Prompt transforms and guardrails for the team's keys, applied after the model's. Optional.</summary>
     public PromptTransforms.PromptTransformOptions? PromptTransforms { get; init; }
+
+    /// <summary>Spend allowed across all of the team's keys (and JWT callers of the team). Optional.</summary>
+    public BudgetSettings? Budget { get; init; }
+}
+
+/// <summary>
+/// Spend in US dollars, at the catalog's prices, per UTC day and per UTC calendar month, read from the usage
+/// ledger. Once spent reaches a budget, requests get 429 <c>insufficient_quota</c> until the period ends.
+/// </summary>
+public sealed record BudgetSettings
+{
+    /// <summary>Dollars per UTC day. Optional.</summary>
+    public double? DailyUsd { get; init; }
+
+    /// <summary>Dollars per UTC calendar month. Optional.</summary>
+    public double? MonthlyUsd { get; init; }
 }
 
 /// <summary>
@@ -204,6 +220,9 @@ public sealed record KeyOptions
 
     /// <summary>Limits of this key. Optional.</summary>
     public RateLimitSettings? RateLimit { get; init; }
+
+    /// <summary>Spend allowed to this key. Optional.</summary>
+    public BudgetSettings? Budget { get; init; }
 
     /// <summary>Prompt transforms and guardrails for this key, applied last. Optional.</summary>
     public PromptTransforms.PromptTransformOptions? PromptTransforms { get; init; }

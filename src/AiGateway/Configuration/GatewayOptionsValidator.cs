@@ -255,6 +255,7 @@ internal static partial class GatewayOptionsValidator
                 errors.Add($"{path}.sha256: the same key is listed more than once.");
             }
             ValidateRateLimit(key.RateLimit, $"{path}.rateLimit", errors);
+            ValidateBudget(key.Budget, $"{path}.budget", errors);
             PromptTransforms.PromptTransformsValidator.Validate(key.PromptTransforms, $"{path}.promptTransforms", errors);
             for (var j = 0; j < key.Models.Count; j++)
             {
@@ -273,6 +274,7 @@ internal static partial class GatewayOptionsValidator
         foreach (var (name, team) in options.Auth.Teams)
         {
             ValidateRateLimit(team.RateLimit, $"auth.teams.{name}.rateLimit", errors);
+            ValidateBudget(team.Budget, $"auth.teams.{name}.budget", errors);
             PromptTransforms.PromptTransformsValidator.Validate(team.PromptTransforms, $"auth.teams.{name}.promptTransforms", errors);
         }
         if (options.Auth.Jwt is { } jwt) ValidateJwt(jwt, errors);
@@ -308,6 +310,13 @@ internal static partial class GatewayOptionsValidator
         if (limit is null) return;
         if (limit.RequestsPerMinute is <= 0) errors.Add($"{path}.requestsPerMinute: must be positive.");
         if (limit.TokensPerMinute is <= 0) errors.Add($"{path}.tokensPerMinute: must be positive.");
+    }
+
+    private static void ValidateBudget(BudgetSettings? budget, string path, List<string> errors)
+    {
+        if (budget is null) return;
+        if (budget.DailyUsd is { } daily && !(daily > 0 && double.IsFinite(daily))) errors.Add($"{path}.dailyUsd: must be positive.");
+        if (budget.MonthlyUsd is { } monthly && !(monthly > 0 && double.IsFinite(monthly))) errors.Add($"{path}.monthlyUsd: must be positive.");
     }
 
     private static void ValidatePricing(PricingOptions? pricing, string path, List<string> errors)

@@ -107,7 +107,8 @@ internal sealed class RequestTelemetryMiddleware(
             Enrich(activity, context, request, errorType);
         }
 
-        if (_ledger is not null && request is not null && context.GetCaller() is { } caller)
+        // Counting tokens is not a model call (as for the GenAI metrics above): no row.
+        if (_ledger is not null && request is not null && request.Operation != AiOperation.CountTokens && context.GetCaller() is { } caller)
         {
             _ledger.Record(UsageRecordOf(context, request, caller, status, errorType, cache, duration, telemetry.Attempts));
         }
@@ -141,15 +142,15 @@ internal sealed class RequestTelemetryMiddleware(
         return new Usage.UsageRecord
         {
             TimestampUtc = time.GetUtcNow().UtcDateTime,
-            RequestId = context.TraceIdentifier,
-            Caller = caller.Name,
-            Team = caller.Team,
-            Model = request.Model.Name,
-            Deployment = request.Deployment?.Name,
-            Operation = request.Operation.Name(),
+            RequestId = Usage.UsageRecord.Fit(context.TraceIdentifier, Usage.UsageRecord.RequestIdLength),
+            Caller = Usage.UsageRecord.Fit(caller.Name, Usage.UsageRecord.NameLength),
+            Team = Usage.UsageRecord.FitOrNull(caller.Team, Usage.UsageRecord.NameLength),
+            Model = Usage.UsageRecord.Fit(request.Model.Name, Usage.UsageRecord.NameLength),
+            Deployment = Usage.UsageRecord.FitOrNull(request.Deployment?.Name, Usage.UsageRecord.DeploymentLength),
+            Operation = Usage.UsageRecord.Fit(request.Operation.Name(), Usage.UsageRecord.OperationLength),
             Stream = request.Scanned.Stream,
             Status = status,
-            ErrorType = errorType,
+            ErrorType = Usage.UsageRecord.FitOrNull(errorType, Usage.UsageRecord.ErrorTypeLength),
             PromptTokens = usage.PromptTokens,
             CompletionTokens = usage.CompletionTokens,
             CachedTokens = usage.CachedTokens,

@@ -17,8 +17,11 @@ internal sealed partial class TokenAdmissionMiddleware(
     TokenizerRegistry tokenizers,
     IAdmissionLimiter limiter,
     Resilience.DeploymentBalancer balancer,
-    ILogger<TokenAdmissionMiddleware> logger)
+    ILogger<TokenAdmissionMiddleware> logger,
+    IServiceProvider services)
 {
+    private readonly Usage.BudgetTracker? _budgets = services.GetService<Usage.BudgetTracker>();
+
     /// <summary>Completion tokens reserved when neither the request nor the catalog names a budget.</summary>
     public const int FallbackCompletionBudget = 1024;
 
@@ -29,6 +32,12 @@ internal sealed partial class TokenAdmissionMiddleware(
         {
             // Counting tokens generates none and is not a model call.
             await next(context);
+            return;
+        }
+        if (_budgets is not null && (request.Caller.Budget is not null || request.Caller.TeamBudget is not null)
+            && _budgets.Check(request.Caller) is { } spent)
+        {
+            await spent.WriteAsync(context);
             return;
         }
         var rules = Rules(request);

@@ -15,6 +15,9 @@ namespace AiGateway.Usage;
 internal static partial class UsageEndpoints
 {
     public const int MaxRecords = 1000;
+
+    /// <summary>How long a query waits for the ledger's table to exist (a database down since start-up): then a 503.</summary>
+    private static readonly TimeSpan SchemaWait = TimeSpan.FromSeconds(5);
     private static readonly string[] Groupings = ["caller", "team", "model", "deployment", "operation", "day"];
 
     public static RouteGroupBuilder MapUsageAdmin(this RouteGroupBuilder admin)
@@ -55,7 +58,7 @@ internal static partial class UsageEndpoints
             return OpenAiError.Result(400, $"Invalid 'group_by': '{OpenAiError.Echo(groupBy)}'. Supported values are: {string.Join(", ", Groupings.Select(g => $"'{g}'"))}.", OpenAiError.InvalidRequest, "group_by", "invalid_value");
         }
 
-        await ledger.SchemaReady.WaitAsync(ct);
+        await ledger.SchemaReady.WaitAsync(SchemaWait, ct);
         await using var db = await services.GetRequiredService<IDbContextFactory<UsageDbContext>>().CreateDbContextAsync(ct);
         var records = Filter(db.Records.AsNoTracking(), query).Where(r => r.TimestampUtc >= from && r.TimestampUtc < to);
 
@@ -97,7 +100,7 @@ internal static partial class UsageEndpoints
             before = id;
         }
 
-        await ledger.SchemaReady.WaitAsync(ct);
+        await ledger.SchemaReady.WaitAsync(SchemaWait, ct);
         await using var db = await services.GetRequiredService<IDbContextFactory<UsageDbContext>>().CreateDbContextAsync(ct);
         var records = Filter(db.Records.AsNoTracking(), query).Where(r => r.TimestampUtc >= from && r.TimestampUtc < to);
         if (before is { } beforeId) records = records.Where(r => r.Id < beforeId);

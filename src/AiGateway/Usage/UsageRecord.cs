@@ -6,6 +6,14 @@ namespace AiGateway.Usage;
 /// </summary>
 internal sealed class UsageRecord
 {
+    // Column widths (PostgreSQL enforces them; SQLite does not): values are cut to fit when a record is made.
+    public const int RequestIdLength = 128;
+    public const int NameLength = 256;
+    public const int DeploymentLength = 512;
+    public const int OperationLength = 32;
+    public const int ErrorTypeLength = 128;
+    public const int LabelLength = 16;
+
     public long Id { get; set; }
 
     /// <summary>When the request completed, UTC.</summary>
@@ -56,4 +64,10 @@ internal sealed class UsageRecord
 
     /// <summary>Upstream attempts made (0 for a cache hit or the mock).</summary>
     public int Attempts { get; set; }
+
+    /// <summary><paramref name="value"/> cut to <paramref name="length"/> characters.</summary>
+    public static string Fit(string value, int length) => value.Length <= length ? value : value[..length];
+
+    /// <inheritdoc cref="Fit(string, int)"/>
+    public static string? FitOrNull(string? value, int length) => value is null ? null : Fit(value, length);
 }

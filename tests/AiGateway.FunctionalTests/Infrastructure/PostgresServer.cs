@@ -107,12 +107,15 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
-    /// <summary>A free port below the ephemeral range (32768+), so no outgoing connection takes it before the server binds it.</summary>
+    /// <summary>
+    /// A free port above the ephemeral range (32768–60999), so no outgoing connection takes it before the server
+    /// binds it, and apart from the Redis test servers' range (below it).
+    /// </summary>
     private static int FreePort()
     {
         for (var i = 0; i < 100; i++)
         {
-            var port = Random.Shared.Next(10_000, 32_000);
+            var port = Random.Shared.Next(61_000, 65_000);
             try
             {
                 using var listener = new TcpListener(IPAddress.Loopback, port);

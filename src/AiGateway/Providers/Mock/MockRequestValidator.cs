@@ -22,6 +22,10 @@ internal static class MockRequestValidator
     private const int MaxTools = 128;
     private const int MaxEmbeddingInputs = 2048;
 
+    /// <summary>Prompts in one completions request, and choices (prompts × n) in its answer: the mock builds every one in memory.</summary>
+    public const int MaxPrompts = 2048;
+    public const int MaxCompletionChoices = 2048;
+
     /// <summary>The mock's own ceiling for <c>dimensions</c>: it builds the vectors in memory.</summary>
     internal const int MaxDimensions = 8192;
 
@@ -391,6 +395,13 @@ internal static class MockRequestValidator
         if (prompt.ValueKind == JsonValueKind.String) return null;
         if (prompt.ValueKind != JsonValueKind.Array) return WrongType("prompt", "one of a string, array of strings, array of integers or array of integer arrays", prompt);
         if (prompt.GetArrayLength() == 0) return EmptyArray("prompt");
+        var prompts = prompt[0].ValueKind == JsonValueKind.Number ? 1 : prompt.GetArrayLength();
+        if (prompts > MaxPrompts) return ArrayTooLong("prompt", MaxPrompts, prompts);
+        var n = TryGet(root, "n", out var choices) && choices.ValueKind == JsonValueKind.Number && choices.TryGetInt32(out var count) ? count : 1;
+        if ((long)prompts * n > MaxCompletionChoices)
+        {
+            return new ClientError(400, $"Invalid 'n': {prompts} prompts with n = {n} ask for {(long)prompts * n} choices; at most {MaxCompletionChoices}.", "n", "invalid_value");
+        }
         return Items(prompt, "prompt", allowEmptyStrings: true);
     }
 

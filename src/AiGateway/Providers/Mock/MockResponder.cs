@@ -85,10 +85,12 @@ internal sealed class MockResponder(TimeProvider time, Tokens.TokenizerRegistry 
     /// <summary>The word pieces of every choice, in OpenAI's order: each prompt's <c>n</c> choices in turn.</summary>
     private static List<string>[] Choices(MockInput input, int? maxTokens)
     {
+        // The n choices of a prompt share its one word list.
         var choices = new List<string>[input.Texts.Count * input.Choices];
-        for (var i = 0; i < choices.Length; i++)
+        for (var prompt = 0; prompt < input.Texts.Count; prompt++)
         {
-            choices[i] = Words(input.Texts[i / input.Choices], maxTokens);
+            var words = Words(input.Texts[prompt], maxTokens);
+            for (var j = 0; j < input.Choices; j++) choices[prompt * input.Choices + j] = words;
         }
         return choices;
     }
