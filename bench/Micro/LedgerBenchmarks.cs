@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using AiGateway.Usage;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 
 namespace AiGateway.Benchmarks;
 
@@ -22,20 +23,14 @@ public class LedgerBenchmarks
         _path = Path.Combine(Path.GetTempPath(), $"aigw-ledger-bench-{Guid.NewGuid():N}.db");
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _path, Pooling = true }.ToString());
         _connection.Open();
-        using (var create = _connection.CreateCommand())
+        // The production schema, as the ledger creates it on SQLite.
+        using (var db = new UsageDbContext(new DbContextOptionsBuilder<UsageDbContext>().UseSqlite(_connection).Options))
         {
-            create.CommandText = """
-                PRAGMA journal_mode=WAL;
-                CREATE TABLE usage_records (id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, timestamp_utc TEXT NOT NULL, request_id TEXT NOT NULL,
-                  caller TEXT NOT NULL, team TEXT NULL, model TEXT NOT NULL, deployment TEXT NULL, operation TEXT NOT NULL, stream INTEGER NOT NULL,
-                  status INTEGER NOT NULL, error_type TEXT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
-                  cached_tokens INTEGER NOT NULL, usage_source TEXT NOT NULL, cost_usd REAL NOT NULL, cache TEXT NOT NULL, duration_ms REAL NOT NULL,
-                  attempts INTEGER NOT NULL);
-                CREATE INDEX ix_usage_records_timestamp ON usage_records (timestamp_utc);
-                CREATE INDEX ix_usage_records_caller_timestamp ON usage_records (caller, timestamp_utc);
-                CREATE INDEX ix_usage_records_model_timestamp ON usage_records (model, timestamp_utc);
-                """;
-            create.ExecuteNonQuery();
+            db.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL");
+            foreach (var statement in db.Database.GenerateCreateScript().Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (statement.Length > 0) db.Database.ExecuteSqlRaw(statement);
+            }
         }
         for (var i = 0; i < BatchSize; i++)
         {
@@ -52,7 +47,7 @@ public class LedgerBenchmarks
                 PromptTokens = 812,
                 CompletionTokens = 127,
                 UsageSource = "reported",
-                CostUsd = 0.000198,
+                CostUsd = 0.000198, // priced: each batch also adds to the day's spend
                 Cache = "miss",
                 DurationMs = 812.5,
                 Attempts = 1,

@@ -207,6 +207,34 @@ public sealed class UsageLedgerTests
     }
 
     [Fact]
+    public async Task RowsSqliteRefuses_AreDroppedOneByOne_TheRestAreWritten()
+    {
+        await using var gateway = await StartAsync();
+        await ChatAsync(gateway.Client, "echo-priced", "creates the table");
+        await UsageAsync(gateway, "", s => Total(s, "requests") == 1);
+        // A trigger that aborts the rows of one model: SQLite's constraint error, as a bad value would get.
+        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(Path.GetDirectoryName(gateway.ConfigPath)!, "usage.db")};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            using var trigger = connection.CreateCommand();
+            trigger.CommandText = "CREATE TRIGGER test_refuse_echo BEFORE INSERT ON usage_records WHEN NEW.model = 'echo' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END";
+            await trigger.ExecuteNonQueryAsync();
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            await ChatAsync(gateway.Client, "echo-priced", $"kept {i}");
+            await ChatAsync(gateway.Client, "echo", $"refused {i}");
+        }
+
+        await UsageAsync(gateway, "", s => Total(s, "requests") == 4);
+        var ledger = gateway.Services.GetRequiredService<UsageLedger>();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (ledger.Dropped < 3 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal(3, ledger.Dropped);
+    }
+
+    [Fact]
     public async Task Retention_DeletesRowsOlderThanItsDays()
     {
         var directory = Directory.CreateTempSubdirectory("aigw-retention-").FullName;

@@ -6,8 +6,8 @@ namespace AiGateway.Usage;
 
 /// <summary>
 /// Enforces key and team spend budgets from the usage ledger. Every
-/// <see cref="UsageLedgerOptions.BudgetRefreshInterval"/> it sums the ledger's costs of the current UTC day and
-/// month per caller and per team (with PostgreSQL: every replica's rows). To that it adds what this replica
+/// <see cref="UsageLedgerOptions.BudgetRefreshInterval"/> it reads the ledger's daily spend per key and per team
+/// (<see cref="SpendDaily"/>, with PostgreSQL every replica's) for the current UTC month. To that it adds what this replica
 /// has recorded and not yet seen in a sum: rows still queued, and rows written after the last sum began.
 /// So this replica's own spend counts at once, other replicas' within one refresh.
 /// </summary>
@@ -187,17 +187,16 @@ internal sealed partial class BudgetTracker : IHostedService, IDisposable
         var monthStart = new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc);
         var dayStart = now.Date;
         using var db = _contexts.CreateDbContext();
-        var rows = db.Records.AsNoTracking().Where(r => r.TimestampUtc >= monthStart && r.CostUsd > 0);
-        var byCaller = rows.GroupBy(r => r.Caller)
-            .Select(g => new { g.Key, Month = g.Sum(r => r.CostUsd), Day = g.Sum(r => r.TimestampUtc >= dayStart ? r.CostUsd : 0.0) })
-            .ToList();
-        var byTeam = rows.Where(r => r.Team != null).GroupBy(r => r.Team!)
-            .Select(g => new { g.Key, Month = g.Sum(r => r.CostUsd), Day = g.Sum(r => r.TimestampUtc >= dayStart ? r.CostUsd : 0.0) })
-            .ToList();
+        // A few rows per key and team and day of the month, kept by the writer in the rows' own transactions.
+        var days = db.Spend.AsNoTracking().Where(s => s.Day >= monthStart).ToList();
 
         var totals = new Dictionary<(BudgetScope, string), (double Day, double Month)>();
-        foreach (var row in byCaller) totals[(BudgetScope.Key, row.Key)] = (row.Day, row.Month);
-        foreach (var row in byTeam) totals[(BudgetScope.Team, row.Key)] = (row.Day, row.Month);
+        foreach (var row in days)
+        {
+            var id = (row.Scope == SpendDaily.TeamScope ? BudgetScope.Team : BudgetScope.Key, row.Name);
+            var (day, month) = totals.GetValueOrDefault(id);
+            totals[id] = (day + (row.Day == dayStart ? row.CostUsd : 0), month + row.CostUsd);
+        }
         lock (_gate)
         {
             _sums = new Spend(dayStart, monthStart, totals);

@@ -231,7 +231,7 @@ internal sealed partial class UsageLedger : IHostedLifecycleService, IDisposable
         }
         else
         {
-            UsageRows.Insert(connection, batch);
+            UsageRows.Insert((SqliteConnection)connection, batch);
         }
     }
 
@@ -260,6 +260,7 @@ internal sealed partial class UsageLedger : IHostedLifecycleService, IDisposable
         {
             using var db = _contexts.CreateDbContext();
             var deleted = db.Records.Where(r => r.TimestampUtc < cutoff).ExecuteDelete();
+            db.Spend.Where(s => s.Day < cutoff.Date).ExecuteDelete();
             if (deleted > 0) LogRetention(_logger, deleted, days);
         }
         catch (Exception e)
