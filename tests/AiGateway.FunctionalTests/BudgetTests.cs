@@ -67,6 +67,7 @@ public sealed class BudgetTests
         Assert.Equal("insufficient_quota", error.GetProperty("type").GetString());
         Assert.Contains(contains, error.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.False(response.Headers.Contains("Retry-After"));
+        Assert.Equal("false", response.Headers.GetValues("x-should-retry").Single());
         return error;
     }
 
@@ -88,6 +89,25 @@ public sealed class BudgetTests
         // A model without prices costs nothing, but a spent budget is spent whatever the model.
         using var free = await ChatAsync(gateway, Spender, "echo");
         await AssertInsufficientQuotaAsync(free, "monthly budget");
+    }
+
+    [Fact]
+    public async Task SpentBudget_OnTheAnthropicSurface_IsAnthropicsRateLimitError()
+    {
+        await using var gateway = await StartAsync(Config());
+        (await SpendUntilRefusedAsync(gateway, Spender)).Refused.Dispose();
+        using var client = gateway.CreateClient(null);
+        client.DefaultRequestHeaders.Add("x-api-key", Spender);
+        client.DefaultRequestHeaders.Add("anthropic-version", "2023-06-01");
+
+        using var response = await client.PostAsync("v1/messages", ProxyTests.Json("""{"model":"echo-priced","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}"""));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("error", body.GetProperty("type").GetString());
+        Assert.Equal("rate_limit_error", body.GetProperty("error").GetProperty("type").GetString());
+        Assert.Contains("monthly budget", body.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal("false", response.Headers.GetValues("x-should-retry").Single());
     }
 
     [Fact]
@@ -165,12 +185,14 @@ public sealed class BudgetTests
         var config = Config();
         config["auth"]!["keys"]![0]!["budget"] = new JsonObject { ["monthlyUsd"] = 0 };
         config["auth"]!["teams"]!["research"]!["budget"] = new JsonObject { ["dailyUsd"] = -1 };
+        config["auth"]!["keys"]![1]!["name"] = "anonymous";
         var path = Path.Combine(Directory.CreateTempSubdirectory("aigw-test-").FullName, "gateway.json");
         File.WriteAllText(path, config.ToJsonString());
 
         var error = Assert.Throws<GatewayConfigException>(() => GatewayApp.Build([$"--AIGATEWAY_CONFIG={path}", "--urls=http://127.0.0.1:0"]));
 
         Assert.Contains("auth.keys[0].budget.monthlyUsd: must be positive.", error.Errors);
+        Assert.Contains(error.Errors, e => e.StartsWith("auth.keys[1].name: 'anonymous' is the name of anonymous callers", StringComparison.Ordinal));
         Assert.Contains("auth.teams.research.budget.dailyUsd: must be positive.", error.Errors);
     }
 }

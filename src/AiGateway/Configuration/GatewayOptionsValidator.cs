@@ -246,6 +246,15 @@ internal static partial class GatewayOptionsValidator
             {
                 errors.Add($"{path}.name: '{key.Name}' is used by more than one key.");
             }
+            else if (key.Name.Length > Usage.UsageRecord.NameLength)
+            {
+                errors.Add($"{path}.name: at most {Usage.UsageRecord.NameLength} characters (the usage ledger's caller column).");
+            }
+            else if (key.Name == Auth.GatewayCaller.Anonymous.Name || options.Auth.Jwt is { } jwtOptions && key.Name == jwtOptions.Name)
+            {
+                // Usage, metrics and budgets know a caller by name: the key would share them with those callers.
+                errors.Add($"{path}.name: '{key.Name}' is the name of {(key.Name == Auth.GatewayCaller.Anonymous.Name ? "anonymous callers" : "JWT callers (auth.jwt.name)")}; pick another.");
+            }
             if (!Sha256Pattern().IsMatch(key.Sha256))
             {
                 errors.Add($"{path}.sha256: must be 64 hexadecimal characters (printf %s KEY | sha256sum).");
@@ -273,6 +282,7 @@ internal static partial class GatewayOptionsValidator
 
         foreach (var (name, team) in options.Auth.Teams)
         {
+            if (name.Length > Usage.UsageRecord.NameLength) errors.Add($"auth.teams.{name[..32]}…: a team name is at most {Usage.UsageRecord.NameLength} characters.");
             ValidateRateLimit(team.RateLimit, $"auth.teams.{name}.rateLimit", errors);
             ValidateBudget(team.Budget, $"auth.teams.{name}.budget", errors);
             PromptTransforms.PromptTransformsValidator.Validate(team.PromptTransforms, $"auth.teams.{name}.promptTransforms", errors);

@@ -26,9 +26,10 @@ internal sealed partial class BudgetTracker : IHostedService, IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private readonly Dictionary<(BudgetScope, string), double> _queued = [];
-    // Written rows by the generation of sums they were written in; a finished sum covers every generation before its own.
-    private readonly Dictionary<long, Dictionary<(BudgetScope, string), double>> _written = [];
-    private long _generation;
+    // Written rows' spend not yet in a finished sum: "before" was written before the running sum began (it will be in
+    // that sum), "since" after (it may not be). A sum that starts folds "since" into "before"; one that finishes clears "before".
+    private Dictionary<(BudgetScope, string), double> _writtenBefore = [];
+    private Dictionary<(BudgetScope, string), double> _writtenSince = [];
     private Spend _sums = Spend.Empty;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastWarningTimestamp;
@@ -73,12 +74,11 @@ internal sealed partial class BudgetTracker : IHostedService, IDisposable
     {
         lock (_gate)
         {
-            if (!_written.TryGetValue(_generation, out var bucket)) _written[_generation] = bucket = [];
             foreach (var record in batch)
             {
                 if (record.CostUsd <= 0) continue;
                 Add(_queued, record, -record.CostUsd);
-                Add(bucket, record, record.CostUsd);
+                Add(_writtenSince, record, record.CostUsd);
             }
         }
     }
@@ -118,12 +118,13 @@ internal sealed partial class BudgetTracker : IHostedService, IDisposable
     {
         if (budget is null) return null;
         var id = (budget.Scope, budget.Name);
-        var sums = _sums;
+        Spend sums;
         double local;
         lock (_gate)
         {
-            local = _queued.GetValueOrDefault(id);
-            foreach (var bucket in _written.Values) local += bucket.GetValueOrDefault(id);
+            // The sums and the local amounts as one consistent picture: a refresh swaps both under this lock.
+            sums = _sums;
+            local = _queued.GetValueOrDefault(id) + _writtenBefore.GetValueOrDefault(id) + _writtenSince.GetValueOrDefault(id);
         }
         var (day, month) = sums.For(id, now);
         if (budget.DailyUsd is { } daily && day + local >= daily)
@@ -153,7 +154,20 @@ internal sealed partial class BudgetTracker : IHostedService, IDisposable
             {
                 try
                 {
-                    if (_config.Current.HasBudgets) Refresh();
+                    if (_config.Current.HasBudgets)
+                    {
+                        Refresh();
+                    }
+                    else
+                    {
+                        // Nothing reads them, and budgets turned on later start from a fresh sum, not from stale local amounts.
+                        lock (_gate)
+                        {
+                            _writtenBefore = [];
+                            _writtenSince = [];
+                            _sums = Spend.Empty;
+                        }
+                    }
                 }
                 catch (Exception e)
                 {
@@ -177,11 +191,11 @@ internal sealed partial class BudgetTracker : IHostedService, IDisposable
 
     private void Refresh()
     {
-        long generation;
         lock (_gate)
         {
             // Rows written from here on may be missed by the sum below; they stay counted locally until the next one.
-            generation = _generation++;
+            foreach (var (id, cost) in _writtenSince) Add(_writtenBefore, id, cost);
+            _writtenSince = [];
         }
         var now = _time.GetUtcNow().UtcDateTime;
         var monthStart = new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc);
@@ -200,7 +214,7 @@ internal sealed partial class BudgetTracker : IHostedService, IDisposable
         lock (_gate)
         {
             _sums = new Spend(dayStart, monthStart, totals);
-            foreach (var old in _written.Keys.Where(g => g <= generation).ToList()) _written.Remove(old);
+            _writtenBefore = [];
         }
     }
 
@@ -243,5 +257,13 @@ internal sealed partial class BudgetTracker : IHostedService, IDisposable
 /// <summary>The 429 <c>insufficient_quota</c> of a spent budget (OpenAI's answer when an account's quota is used up).</summary>
 internal sealed record BudgetRefusal(int Status, string Message, string Type, string Code)
 {
-    public Task WriteAsync(HttpContext context) => Protocol.OpenAiError.WriteAsync(context, Status, Message, Type, null, Code);
+    /// <summary>
+    /// With <c>x-should-retry: false</c>, which OpenAI's and Anthropic's SDKs honour: a spent budget does not come
+    /// back in the seconds their automatic retries of a 429 would wait.
+    /// </summary>
+    public Task WriteAsync(HttpContext context)
+    {
+        context.Response.Headers["x-should-retry"] = "false";
+        return Protocol.OpenAiError.WriteAsync(context, Status, Message, Type, null, Code);
+    }
 }

@@ -161,13 +161,13 @@ internal sealed partial class UsageLedger : IHostedLifecycleService, IDisposable
                     batch.Add(record);
                     if (batch.Count == _options.BatchSize)
                     {
-                        Retry(() => Write(batch), "write usage records", ct);
+                        Retry(() => Write(batch, ct), "write usage records", ct);
                         batch.Clear();
                     }
                 }
                 if (batch.Count > 0)
                 {
-                    Retry(() => Write(batch), "write usage records", ct);
+                    Retry(() => Write(batch, ct), "write usage records", ct);
                     batch.Clear();
                 }
                 ApplyRetention();
@@ -196,7 +196,7 @@ internal sealed partial class UsageLedger : IHostedLifecycleService, IDisposable
     /// A batch the database refuses for its content is split: rows are written one by one and a refused row
     /// is dropped, so one bad value never blocks the ledger.
     /// </summary>
-    private void Write(List<UsageRecord> batch)
+    private void Write(List<UsageRecord> batch, CancellationToken ct)
     {
         try
         {
@@ -207,9 +207,11 @@ internal sealed partial class UsageLedger : IHostedLifecycleService, IDisposable
         }
         catch (Exception e) when (IsRefusal(e) && batch.Count > 1)
         {
+            // Each row retried on its own: a connection failure midway must not write the rows before it again.
             foreach (var record in batch)
             {
-                Write([record]);
+                List<UsageRecord> single = [record];
+                Retry(() => Write(single, ct), "write a usage record", ct);
             }
         }
         catch (Exception e) when (IsRefusal(e))
@@ -260,7 +262,11 @@ internal sealed partial class UsageLedger : IHostedLifecycleService, IDisposable
         {
             using var db = _contexts.CreateDbContext();
             var deleted = db.Records.Where(r => r.TimestampUtc < cutoff).ExecuteDelete();
-            db.Spend.Where(s => s.Day < cutoff.Date).ExecuteDelete();
+            // Daily spend is what monthly budgets sum: never cut into this month or the last, whatever the retention.
+            var today = _time.GetUtcNow().UtcDateTime;
+            var lastMonth = new DateTime(today.Year, today.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(-1);
+            var spendCutoff = cutoff.Date < lastMonth ? cutoff.Date : lastMonth;
+            db.Spend.Where(s => s.Day < spendCutoff).ExecuteDelete();
             if (deleted > 0) LogRetention(_logger, deleted, days);
         }
         catch (Exception e)

@@ -146,6 +146,18 @@ internal static class UsageRows
         transaction.Commit();
     }
 
+    private sealed class SpendOrder : IComparer<(string Scope, string Name, DateTime Day)>
+    {
+        public static readonly SpendOrder Instance = new();
+
+        public int Compare((string Scope, string Name, DateTime Day) x, (string Scope, string Name, DateTime Day) y)
+        {
+            var order = string.CompareOrdinal(x.Scope, y.Scope);
+            if (order == 0) order = string.CompareOrdinal(x.Name, y.Name);
+            return order != 0 ? order : x.Day.CompareTo(y.Day);
+        }
+    }
+
     private static void BindNullable(sqlite3_stmt statement, int index, string? value)
     {
         if (value is null) raw.sqlite3_bind_null(statement, index); else raw.sqlite3_bind_text(statement, index, value);
@@ -159,9 +171,13 @@ internal static class UsageRows
     }
 
     /// <summary>A batch's cost per key and per team and UTC day: a few sums, whatever the batch's size.</summary>
-    internal static Dictionary<(string Scope, string Name, DateTime Day), double> Spend(List<UsageRecord> batch)
+    /// <remarks>
+    /// Sorted, so every replica's transaction takes the rows' locks in one order: in arrival order, two replicas
+    /// upserting the same keys and team could deadlock each other on PostgreSQL.
+    /// </remarks>
+    internal static SortedDictionary<(string Scope, string Name, DateTime Day), double> Spend(List<UsageRecord> batch)
     {
-        var spend = new Dictionary<(string, string, DateTime), double>();
+        var spend = new SortedDictionary<(string, string, DateTime), double>(SpendOrder.Instance);
         foreach (var r in batch)
         {
             if (r.CostUsd <= 0) continue;
