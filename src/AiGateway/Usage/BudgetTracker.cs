@@ -24,6 +24,7 @@ internal sealed partial class BudgetTracker : IHostedService, IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<BudgetTracker> _logger;
     private readonly CancellationTokenSource _stop = new();
+    private readonly RateGate _warnings;
     private readonly Lock _gate = new();
     private readonly Dictionary<(BudgetScope, string), double> _queued = [];
     // Written rows' spend not yet in a finished sum: "before" was written before the running sum began (it will be in
@@ -32,7 +33,6 @@ internal sealed partial class BudgetTracker : IHostedService, IDisposable
     private Dictionary<(BudgetScope, string), double> _writtenSince = [];
     private Spend _sums = Spend.Empty;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _lastWarningTimestamp;
     private int _disposed;
 
     public BudgetTracker(IDbContextFactory<UsageDbContext> contexts, UsageLedger ledger, GatewayConfigStore config, UsageLedgerOptions options,
@@ -44,6 +44,7 @@ internal sealed partial class BudgetTracker : IHostedService, IDisposable
         _options = options;
         _time = time;
         _logger = logger;
+        _warnings = new RateGate(time, TimeSpan.FromSeconds(30));
         ledger.Budgets = this;
     }
 
@@ -172,7 +173,7 @@ internal sealed partial class BudgetTracker : IHostedService, IDisposable
                 catch (Exception e)
                 {
                     // The last sums stay in force, plus this replica's own spend since: budgets still bind.
-                    if (ShouldWarn()) LogRefreshFailed(_logger, e.GetType().Name, e.Message);
+                    if (_warnings.TryEnter()) LogRefreshFailed(_logger, e.GetType().Name, e.Message);
                 }
                 _firstRefresh.TrySetResult();
                 ct.WaitHandle.WaitOne(_options.BudgetRefreshInterval);
@@ -228,14 +229,6 @@ internal sealed partial class BudgetTracker : IHostedService, IDisposable
     {
         var value = amounts.GetValueOrDefault(id) + cost;
         if (Math.Abs(value) < 1e-12) amounts.Remove(id); else amounts[id] = value;
-    }
-
-    private bool ShouldWarn()
-    {
-        var now = _time.GetTimestamp();
-        if (_lastWarningTimestamp != 0 && _time.GetElapsedTime(_lastWarningTimestamp, now) < TimeSpan.FromSeconds(30)) return false;
-        _lastWarningTimestamp = now;
-        return true;
     }
 
     [LoggerMessage(EventId = 1305, Level = LogLevel.Warning, Message = "Budgets: could not sum the usage ledger ({ExceptionType}: {Reason}); the last sums plus this replica's own spend stay in force")]

@@ -328,20 +328,6 @@ internal sealed partial class UsageLedger : IHostedLifecycleService, IDisposable
         if (always || _dropWarnings.TryEnter()) LogDropped(_logger, count, reason, Dropped);
     }
 
-    /// <summary>Lets one caller through per interval: warnings about one ongoing condition, not one per record.</summary>
-    private sealed class RateGate(TimeProvider time, TimeSpan interval)
-    {
-        private long _last;
-
-        public bool TryEnter()
-        {
-            var now = time.GetTimestamp();
-            var last = Interlocked.Read(ref _last);
-            if (last != 0 && time.GetElapsedTime(last, now) < interval) return false;
-            return Interlocked.CompareExchange(ref _last, now, last) == last;
-        }
-    }
-
     [LoggerMessage(EventId = 1301, Level = LogLevel.Warning, Message = "Usage ledger: could not {What} ({ExceptionType}: {Reason}); {Queued} records wait in memory, retrying in {BackoffSeconds} s")]
     private static partial void LogDatabaseFailed(ILogger logger, string what, int queued, double backoffSeconds, string exceptionType, string reason);
 
