@@ -158,6 +158,7 @@ public sealed class MockChoicesTests : IAsyncLifetime
         const string body = """{"model":"echo-cached","n":2,"temperature":0,"messages":[{"role":"user","content":"cache me twice"}]}""";
 
         using var miss = await _gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(body));
+        await ResponseCacheTests.StoredAsync(_gateway);
         using var hit = await _gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(body));
         using var streamHit = await _gateway.Client.PostAsync("v1/chat/completions", ProxyTests.Json(body.Replace("\"n\":2", "\"n\":2,\"stream\":true")));
 

@@ -77,6 +77,7 @@ public sealed class ResponseCacheRedisTests : IAsyncLifetime
 
         var started = DateTimeOffset.UtcNow;
         var (miss, missBody) = await ResponseCacheTests.PostAsync(gateway.Client, Question);
+        await ResponseCacheTests.StoredAsync(gateway);
         var (hit, hitBody) = await ResponseCacheTests.PostAsync(gateway.Client, Question);
         var elapsed = DateTimeOffset.UtcNow - started;
 
@@ -95,6 +96,7 @@ public sealed class ResponseCacheRedisTests : IAsyncLifetime
         var prefix = $"t{Guid.NewGuid():N}";
         await using var gateway = await StartAsync(_redis.ConnectionString, prefix);
         await ResponseCacheTests.PostAsync(gateway.Client, Question);
+        await ResponseCacheTests.StoredAsync(gateway);
 
         _redis.Kill();
         var started = DateTimeOffset.UtcNow;

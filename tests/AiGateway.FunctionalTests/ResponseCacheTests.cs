@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AiGateway.FunctionalTests.Infrastructure;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AiGateway.FunctionalTests;
 
@@ -93,6 +94,17 @@ public sealed class ResponseCacheTests : IAsyncLifetime
         return (response, await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>
+    /// Waits until the gateway has finished <paramref name="writes"/> background cache stores in all: an answer
+    /// reaches the client just before its entry is stored, so a request sent at once could miss it.
+    /// </summary>
+    internal static async Task StoredAsync(GatewayInstance gateway, long writes = 1)
+    {
+        var store = gateway.Services.GetRequiredService<AiGateway.Caching.ResponseCacheStore>();
+        for (var i = 0; i < 500 && store.WritesFinished < writes; i++) await Task.Delay(10);
+        Assert.True(store.WritesFinished >= writes, $"Only {store.WritesFinished} of {writes} cache stores finished.");
+    }
+
     internal static string CacheStatus(HttpResponseMessage response) =>
         response.Headers.TryGetValues("x-gateway-cache", out var values) ? values.Single() : "(none)";
 
@@ -104,6 +116,7 @@ public sealed class ResponseCacheTests : IAsyncLifetime
         await using var gateway = await StartAsync();
 
         var (miss, missBody) = await PostAsync(gateway.Client, Question);
+        await StoredAsync(gateway);
         var (hit, hitBody) = await PostAsync(gateway.Client, Question);
 
         Assert.Equal(HttpStatusCode.OK, hit.StatusCode);
@@ -123,6 +136,7 @@ public sealed class ResponseCacheTests : IAsyncLifetime
     {
         await using var gateway = await StartAsync();
         await PostAsync(gateway.Client, Question);
+        await StoredAsync(gateway);
 
         var (reordered, _) = await PostAsync(gateway.Client, """
             {
@@ -213,12 +227,15 @@ public sealed class ResponseCacheTests : IAsyncLifetime
 
         var (first, _) = await PostAsync(gateway.Client, Question, headers: ("Cache-Control", "no-store"));
         var (second, _) = await PostAsync(gateway.Client, Question, headers: ("Cache-Control", "no-store"));
+        Assert.Equal("MISS", CacheStatus(first));
+        Assert.Equal("MISS", CacheStatus(second)); // the first stored nothing
+        Assert.Equal(2, _calls);
+
         await PostAsync(gateway.Client, Question);
+        await StoredAsync(gateway);
         var (third, _) = await PostAsync(gateway.Client, Question, headers: ("Cache-Control", "no-store"));
         var (both, _) = await PostAsync(gateway.Client, Question, headers: ("Cache-Control", "no-cache, no-store"));
 
-        Assert.Equal("MISS", CacheStatus(first));
-        Assert.Equal("MISS", CacheStatus(second));
         Assert.Equal("HIT", CacheStatus(third));
         Assert.Equal("BYPASS", CacheStatus(both));
         Assert.Equal(4, _calls);
@@ -230,6 +247,7 @@ public sealed class ResponseCacheTests : IAsyncLifetime
         await using var gateway = await StartAsync(new JsonObject { ["enabled"] = true, ["ttl"] = "00:10:00" });
 
         await PostAsync(gateway.Client, Question, headers: ("x-gateway-cache-ttl", "1"));
+        await StoredAsync(gateway);
         var (hit, _) = await PostAsync(gateway.Client, Question);
         await Task.Delay(1500);
         var (expired, _) = await PostAsync(gateway.Client, Question);
@@ -250,6 +268,7 @@ public sealed class ResponseCacheTests : IAsyncLifetime
             using var redTwo = gateway.CreateClient(RedTwoKey);
             using var blue = gateway.CreateClient(BlueKey);
             await PostAsync(gateway.Client, Question);
+            await StoredAsync(gateway);
 
             var (sameTeam, _) = await PostAsync(redTwo, Question);
             var (otherTeam, _) = await PostAsync(blue, Question);
@@ -271,6 +290,7 @@ public sealed class ResponseCacheTests : IAsyncLifetime
         {
             using var blue = gateway.CreateClient(BlueKey);
             await PostAsync(gateway.Client, Question);
+            await StoredAsync(gateway);
             var (otherTeam, _) = await PostAsync(blue, Question);
             Assert.Equal("HIT", CacheStatus(otherTeam));
         }
@@ -281,6 +301,7 @@ public sealed class ResponseCacheTests : IAsyncLifetime
     {
         await using var gateway = await StartAsync();
         await PostAsync(gateway.Client, Question);
+        await StoredAsync(gateway);
 
         var (withUsage, withUsageBody) = await PostAsync(gateway.Client, """{"model":"gpt-test","temperature":0,"stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Capital of France?"}]}""");
         var (plain, plainBody) = await PostAsync(gateway.Client, """{"model":"gpt-test","temperature":0,"stream":true,"messages":[{"role":"user","content":"Capital of France?"}]}""");
@@ -310,6 +331,7 @@ public sealed class ResponseCacheTests : IAsyncLifetime
     {
         await using var gateway = await StartAsync();
         var (miss, missBody) = await PostAsync(gateway.Client, """{"model":"gpt-test","temperature":0,"stream":true,"messages":[{"role":"user","content":"Say it"}]}""");
+        await StoredAsync(gateway);
 
         var (hit, hitBody) = await PostAsync(gateway.Client, """{"model":"gpt-test","temperature":0,"messages":[{"role":"user","content":"Say it"}]}""");
 
@@ -398,6 +420,7 @@ public sealed class ResponseCacheTests : IAsyncLifetime
         await using var gateway = await StartAsync();
 
         await PostAsync(gateway.Client, """{"model":"embed-test","input":"hello"}""", "v1/embeddings");
+        await StoredAsync(gateway);
         var (hit, body) = await PostAsync(gateway.Client, """{"input":"hello","model":"embed-test"}""", "v1/embeddings");
 
         Assert.Equal("HIT", CacheStatus(hit));
@@ -412,6 +435,7 @@ public sealed class ResponseCacheTests : IAsyncLifetime
         const string echo = """{"model":"echo","temperature":0,"messages":[{"role":"user","content":"cache me"}]}""";
 
         var (miss, missBody) = await PostAsync(gateway.Client, echo);
+        await StoredAsync(gateway);
         var (hit, hitBody) = await PostAsync(gateway.Client, echo);
 
         Assert.Equal("MISS", CacheStatus(miss));
@@ -427,6 +451,7 @@ public sealed class ResponseCacheTests : IAsyncLifetime
         await using var gateway = await GatewayInstance.StartAsync(config.ToJsonString(), TestConfig.Credentials);
 
         var (miss, _) = await PostAsync(gateway.Client, Question);
+        await StoredAsync(gateway);
         var (hit, _) = await PostAsync(gateway.Client, Question);
         var (hit2, _) = await PostAsync(gateway.Client, Question);
         var (limited, _) = await PostAsync(gateway.Client, Question);
@@ -448,6 +473,7 @@ public sealed class ResponseCacheTests : IAsyncLifetime
         const string echo = """{"model":"echo","temperature":0,"messages":[{"role":"user","content":"purge me"}]}""";
 
         var (first, _) = await PostAsync(gateway.Client, Question);
+        await StoredAsync(gateway, 1);
         var key = first.Headers.GetValues("x-gateway-cache-key").Single();
         using (var purge = await admin.DeleteAsync($"admin/v1/cache/entries/{key}"))
         {
@@ -456,6 +482,7 @@ public sealed class ResponseCacheTests : IAsyncLifetime
         Assert.Equal("MISS", CacheStatus((await PostAsync(gateway.Client, Question)).Response));
 
         await PostAsync(gateway.Client, echo);
+        await StoredAsync(gateway, 3);
         using (var purge = await admin.DeleteAsync("admin/v1/cache/models/gpt-test"))
         {
             Assert.Equal(HttpStatusCode.OK, purge.StatusCode);
@@ -463,6 +490,7 @@ public sealed class ResponseCacheTests : IAsyncLifetime
         }
         Assert.Equal("MISS", CacheStatus((await PostAsync(gateway.Client, Question)).Response));
         Assert.Equal("HIT", CacheStatus((await PostAsync(gateway.Client, echo)).Response));
+        await StoredAsync(gateway, 4);
 
         using (var purge = await admin.DeleteAsync("admin/v1/cache"))
         {

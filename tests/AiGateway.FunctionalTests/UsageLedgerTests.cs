@@ -165,6 +165,7 @@ public sealed class UsageLedgerTests
         await using var gateway = await StartAsync();
         const string extra = ""","temperature":0""";
         await ChatAsync(gateway.Client, "echo-priced", "cache this", extra: extra);
+        await ResponseCacheTests.StoredAsync(gateway);
         var hit = await ChatAsync(gateway.Client, "echo-priced", "cache this", extra: extra);
 
         await UsageAsync(gateway, "", s => Total(s, "requests") == 2);

@@ -96,7 +96,12 @@ internal sealed class ResponseCacheMiddleware(
         if (await Task.WhenAny(lookup, leadership.Elected) != lookup)
         {
             // This request's own upstream call is the factory every identical request waits on.
-            _ = lookup.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            // The lookup completes once the cache holds this request's answer (or gave up on it): a finished store.
+            _ = lookup.ContinueWith(static (t, state) =>
+            {
+                _ = t.Exception;
+                ((ResponseCacheStore)state!).WriteFinished();
+            }, store, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             CachedResponse? entry = null;
             try
             {
@@ -194,6 +199,10 @@ internal sealed class ResponseCacheMiddleware(
         catch (Exception e)
         {
             CacheLog.StoreFailed(logger, e.GetType().Name);
+        }
+        finally
+        {
+            store.WriteFinished();
         }
     }
 

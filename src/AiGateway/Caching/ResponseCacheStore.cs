@@ -25,6 +25,15 @@ internal sealed class ResponseCacheStore : IAsyncDisposable
     public static readonly TimeSpan SharedMemoryTtl = TimeSpan.FromMinutes(1);
 
     private readonly Lazy<(ServiceProvider Services, HybridCache Cache)> _storage;
+    private long _writesFinished;
+
+    /// <summary>
+    /// Background stores finished (written or failed) since start. An answer reaches its client just before its
+    /// entry is stored, so a client (a test) that must see the entry waits for this to move.
+    /// </summary>
+    public long WritesFinished => Interlocked.Read(ref _writesFinished);
+
+    internal void WriteFinished() => Interlocked.Increment(ref _writesFinished);
     private RedisConnection? _ownedConnection;
 
     public ResponseCacheStore(GatewayConfigStore config, IConfiguration configuration, IServiceProvider host, CacheMetrics metrics, ILoggerFactory loggers, TimeProvider time)
