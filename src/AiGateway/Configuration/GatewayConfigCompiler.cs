@@ -104,7 +104,8 @@ internal static class GatewayConfigCompiler
             ModelList = models,
             Clusters = clusters.ToFrozenDictionary(StringComparer.Ordinal),
             KeysBySha256 = keys,
-            HasBudgets = options.Auth.Keys.Any(k => Usage.Budget.From(Usage.BudgetScope.Key, k.Name, k.Budget) is not null)
+            // From the compiled keys; teams too, as JWT callers carry a team's budget without any key.
+            HasBudgets = keys.Values.Any(k => k.Budget is not null || k.TeamBudget is not null)
                 || options.Auth.Teams.Values.Any(t => Usage.Budget.From(Usage.BudgetScope.Team, "", t.Budget) is not null),
             AllowAnonymous = options.Auth.AllowAnonymous,
             Jwt = options.Auth.Jwt is { } jwt

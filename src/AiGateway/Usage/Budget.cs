@@ -17,5 +17,6 @@ internal sealed record Budget(BudgetScope Scope, string Name, double? DailyUsd, 
             ? null
             : new Budget(scope, name, settings.DailyUsd, settings.MonthlyUsd);
 
-    public string ScopeLabel => Scope == BudgetScope.Key ? "key" : "team";
+    /// <summary>The scope as the spend table and messages name it.</summary>
+    public string ScopeLabel => Scope == BudgetScope.Key ? SpendDaily.KeyScope : SpendDaily.TeamScope;
 }
